@@ -1,0 +1,247 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/jobs"
+)
+
+// Config is every setting halosync reads, all from the environment. It is
+// read here and only here; the packages below get typed values.
+type Config struct {
+	DatabaseURL string `envconfig:"DATABASE_URL" desc:"Postgres connection URL" example:"postgres://halosync@db:5432/halosync"`
+
+	HaloResourceServer string        `envconfig:"HALO_RESOURCE_SERVER" desc:"Halo instance URL, any form the setup guides show" example:"acme.halopsa.com"`
+	HaloAuthServer     string        `envconfig:"HALO_AUTH_SERVER" desc:"Authorisation server (default: instance + /auth)" example:"https://acme.halopsa.com/auth"`
+	HaloTenant         string        `envconfig:"HALO_TENANT" desc:"Tenant name for Halo-hosted instances" example:"acme"`
+	HaloOnPremise      bool          `envconfig:"HALO_ON_PREMISE" default:"false" desc:"On-premise Halo: send no tenant"`
+	HaloClientID       string        `envconfig:"HALO_CLIENT_ID" desc:"API application client ID"`
+	HaloClientSecret   string        `envconfig:"HALO_CLIENT_SECRET" secret:"true" desc:"API application client secret"`
+	HaloScope          string        `envconfig:"HALO_SCOPE" default:"all" desc:"OAuth scope(s), space separated"`
+	HaloAllowInsecure  bool          `envconfig:"HALO_ALLOW_INSECURE" default:"false" desc:"Allow plain http:// to a non-loopback Halo"`
+	HaloRateLimit      string        `envconfig:"HALO_RATE_LIMIT" default:"300/5m" desc:"Request budget shared by all replicas, requests/window"`
+	HaloTimeout        time.Duration `envconfig:"HALO_TIMEOUT" default:"60s" desc:"Timeout of one Halo HTTP request"`
+	HaloWebhookSecret  string        `envconfig:"HALO_WEBHOOK_SECRET" secret:"true" desc:"HMAC secret of Halo's webhook Token header"`
+
+	HTTPAddr      string `envconfig:"HALOSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"Worker HTTP address (webhooks, metrics, health, River UI)"`
+	AdminUser     string `envconfig:"HALOSYNC_ADMIN_USER" default:"admin" desc:"Basic-auth user for the River UI and webhook basic auth"`
+	AdminPassword string `envconfig:"HALOSYNC_ADMIN_PASSWORD" secret:"true" desc:"Basic-auth password (unset: River UI only on loopback)"`
+	LogLevel      string `envconfig:"HALOSYNC_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat     string `envconfig:"HALOSYNC_LOG_FORMAT" default:"auto" desc:"auto (text on a terminal, else JSON), text or json"`
+
+	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once"`
+	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets and actions"`
+	IntervalCustomers time.Duration `envconfig:"HALOSYNC_INTERVAL_CUSTOMERS" default:"15m" desc:"Pull interval of clients, sites, users, assets, contracts, agents"`
+	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket types, teams, priorities"`
+	FullInterval      time.Duration `envconfig:"HALOSYNC_FULL_INTERVAL" default:"24h" desc:"Full reconcile interval (deletions); 0 disables"`
+	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
+	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
+	AutoMigrate       bool          `envconfig:"HALOSYNC_AUTO_MIGRATE" default:"true" desc:"Apply migrations when worker or sync starts"`
+}
+
+// loadConfig reads the environment. A malformed value fails with one line
+// naming the variable and what is expected; secret values are never echoed.
+func loadConfig() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: expected %s, got %s", pe.KeyName, expectedKind(pe.TypeName), shown(pe.KeyName, pe.Value))
+		}
+		return nil, err
+	}
+	switch {
+	case c.Workers < 1:
+		return nil, fmt.Errorf("HALOSYNC_WORKERS: expected a positive number, got %d", c.Workers)
+	case c.MassDeleteShare <= 0 || c.MassDeleteShare > 1:
+		return nil, fmt.Errorf("HALOSYNC_MASS_DELETE_SHARE: expected a share between 0 and 1, got %v", c.MassDeleteShare)
+	case c.HaloTimeout <= 0:
+		return nil, fmt.Errorf("HALO_TIMEOUT: expected a positive duration such as 60s, got %v", c.HaloTimeout)
+	}
+	for _, iv := range []struct {
+		name string
+		d    time.Duration
+	}{{"HALOSYNC_INTERVAL_TICKETS", c.IntervalTickets}, {"HALOSYNC_INTERVAL_CUSTOMERS", c.IntervalCustomers}, {"HALOSYNC_INTERVAL_LOOKUPS", c.IntervalLookups}} {
+		if iv.d < time.Second {
+			return nil, fmt.Errorf("%s: expected a duration of at least 1s such as 1m, got %v", iv.name, iv.d)
+		}
+	}
+	if _, _, err := ParseRate(c.HaloRateLimit); err != nil {
+		return nil, fmt.Errorf("HALO_RATE_LIMIT: %w", err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, fmt.Errorf("HALOSYNC_LOG_LEVEL: expected debug, info, warn or error, got %q", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		return nil, fmt.Errorf("HALOSYNC_LOG_FORMAT: expected auto, text or json, got %q", c.LogFormat)
+	}
+	return &c, nil
+}
+
+func expectedKind(typeName string) string {
+	switch typeName {
+	case "bool":
+		return "true or false"
+	case "int", "int64":
+		return "a whole number"
+	case "float64":
+		return "a number"
+	case "Duration":
+		return "a duration such as 30s, 5m or 1h"
+	}
+	return "a " + typeName
+}
+
+func shown(key, value string) string {
+	if isSecret(key) {
+		return "(a value, hidden)"
+	}
+	return strconv.Quote(value)
+}
+
+// isSecret reports whether the variable holds a secret, from its struct tag.
+func isSecret(key string) bool {
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("envconfig") == key {
+			return t.Field(i).Tag.Get("secret") == "true"
+		}
+	}
+	return false
+}
+
+// requireDB checks the database setting.
+func (c *Config) requireDB() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL: required, not set (expected a Postgres URL such as postgres://user@host:5432/db)")
+	}
+	if _, err := url.Parse(c.DatabaseURL); err != nil && !strings.Contains(c.DatabaseURL, "=") {
+		return errors.New("DATABASE_URL: expected a Postgres URL such as postgres://user@host:5432/db or a key=value DSN")
+	}
+	return nil
+}
+
+// haloConfig checks the Halo settings and returns the client's config.
+func (c *Config) haloConfig() (halo.Config, error) {
+	if c.HaloResourceServer == "" {
+		return halo.Config{}, errors.New("HALO_RESOURCE_SERVER: required, not set (expected your Halo URL, e.g. acme.halopsa.com)")
+	}
+	base, err := halo.NormalizeBaseURL(c.HaloResourceServer, c.HaloAllowInsecure)
+	if err != nil {
+		return halo.Config{}, fmt.Errorf("HALO_RESOURCE_SERVER: %w", err)
+	}
+	auth := base + "/auth"
+	if c.HaloAuthServer != "" {
+		a, err := halo.NormalizeBaseURL(c.HaloAuthServer, c.HaloAllowInsecure)
+		if err != nil {
+			return halo.Config{}, fmt.Errorf("HALO_AUTH_SERVER: %w", err)
+		}
+		// The auth server keeps its path (usually /auth); only a trailing
+		// /token is dropped, since users paste the token URL too.
+		auth = strings.TrimSuffix(strings.TrimRight(authWithPath(c.HaloAuthServer, a), "/"), "/token")
+	}
+	if c.HaloClientID == "" {
+		return halo.Config{}, errors.New("HALO_CLIENT_ID: required, not set (the API application's client ID from Configuration > Integrations > HaloPSA API)")
+	}
+	if c.HaloClientSecret == "" {
+		return halo.Config{}, errors.New("HALO_CLIENT_SECRET: required, not set (the API application's client secret)")
+	}
+	if strings.TrimSpace(c.HaloScope) == "" {
+		return halo.Config{}, errors.New("HALO_SCOPE: must not be empty (a token without scope gets 401 on every call); use all")
+	}
+	tenant := c.HaloTenant
+	if c.HaloOnPremise {
+		tenant = ""
+	}
+	return halo.Config{
+		BaseURL: base, AuthURL: auth, Tenant: tenant, OnPremise: c.HaloOnPremise,
+		ClientID: c.HaloClientID, ClientSecret: c.HaloClientSecret, Scope: c.HaloScope,
+		UserAgent: "halosync/" + version,
+	}, nil
+}
+
+// authWithPath keeps the path of a pasted auth server URL on the normalised
+// scheme and host.
+func authWithPath(raw, normalised string) string {
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Path == "" || u.Path == "/" {
+		return normalised + "/auth"
+	}
+	return normalised + strings.TrimRight(u.Path, "/")
+}
+
+// schedule returns the pull schedule.
+func (c *Config) schedule() jobs.Schedule {
+	return jobs.Schedule{Tickets: c.IntervalTickets, Customers: c.IntervalCustomers, Lookups: c.IntervalLookups, Full: c.FullInterval}
+}
+
+// ParseRate reads a budget such as "300/5m" (requests per window).
+func ParseRate(s string) (int, time.Duration, error) {
+	n, w, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("expected requests/window such as 300/5m, got %q", s)
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 {
+		return 0, 0, fmt.Errorf("expected a positive request count before the slash, got %q", s)
+	}
+	window, err := time.ParseDuration(w)
+	if err != nil || window <= 0 {
+		return 0, 0, fmt.Errorf("expected a window such as 5m after the slash, got %q", s)
+	}
+	return count, window, nil
+}
+
+// masked returns every variable with its effective value, secrets masked.
+func (c *Config) masked() [][3]string {
+	v := reflect.ValueOf(*c)
+	t := v.Type()
+	var out [][3]string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := f.Tag.Get("envconfig")
+		val := fmt.Sprint(v.Field(i).Interface())
+		switch {
+		case f.Tag.Get("secret") == "true":
+			if val != "" {
+				val = "********"
+			}
+		case key == "DATABASE_URL":
+			val = redactURL(val)
+		}
+		out = append(out, [3]string{key, val, f.Tag.Get("desc")})
+	}
+	return out
+}
+
+// redactURL hides the password of a connection URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if strings.Contains(s, "password=") {
+			return "(set; contains a password)"
+		}
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "********")
+	}
+	return u.String()
+}

@@ -1,0 +1,163 @@
+// Command halosync keeps HaloPSA data in Postgres, in both directions.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/migrations"
+	"github.com/halosync/halosync/store"
+	hsync "github.com/halosync/halosync/sync"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "halosync:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "halosync",
+		Short: "Keep HaloPSA data in your own Postgres, in both directions",
+		Long: "halosync mirrors HaloPSA (HaloITSM, HaloServiceDesk) into Postgres with River jobs and pushes\n" +
+			"local edits back. All settings come from the environment: see `halosync config`.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.AddCommand(newMigrateCmd(), newSyncCmd(), newWorkerCmd(), newConfigCmd(), newFakeHaloCmd())
+	return root
+}
+
+// app holds what most commands share, built from the configuration.
+type app struct {
+	cfg   *Config
+	log   *slog.Logger
+	pool  *pgxpool.Pool
+	store *store.Store
+	halo  *halo.Client
+}
+
+// newApp loads the configuration and opens what the command needs.
+func newApp(ctx context.Context, needHalo bool) (*app, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.requireDB(); err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: newLogger(cfg, os.Stderr)}
+	if needHalo {
+		hc, err := cfg.haloConfig()
+		if err != nil {
+			return nil, err
+		}
+		if a.halo, err = halo.New(hc); err != nil {
+			return nil, fmt.Errorf("halo client: %w", err)
+		}
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, errors.New("DATABASE_URL: not a valid Postgres URL or DSN")
+	}
+	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := a.pool.Ping(ctx); err != nil {
+		a.pool.Close()
+		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
+	}
+	a.store = store.New(a.pool)
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.pool != nil {
+		a.pool.Close()
+	}
+}
+
+// migrate applies migrations when the configuration asks for it.
+func (a *app) migrate(ctx context.Context) error {
+	if !a.cfg.AutoMigrate {
+		ok, err := migrations.Current(ctx, a.pool)
+		if err != nil {
+			return fmt.Errorf("check migrations: %w", err)
+		}
+		if !ok {
+			return errors.New("the database schema is not current: run `halosync migrate` (or set HALOSYNC_AUTO_MIGRATE=true)")
+		}
+		return nil
+	}
+	if err := migrations.Up(ctx, a.pool); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func (a *app) puller() *hsync.Puller {
+	return &hsync.Puller{Halo: a.halo, Store: a.store, Log: a.log, Overlap: a.cfg.Overlap, MassDeleteShare: a.cfg.MassDeleteShare}
+}
+
+// newLogger builds the structured logger: text on a terminal, JSON otherwise.
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func newMigrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (halo and halosync schemas, River's tables)",
+		Long: "Apply the database migrations. Idempotent, and safe when several replicas start at once:\n" +
+			"a Postgres lock lets one apply them while the others wait.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := newApp(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			if err := migrations.Up(ctx, a.pool); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied; the database is current")
+			return nil
+		},
+	}
+}

@@ -1,0 +1,17 @@
+// Package halo is the HaloPSA REST API client used by halosync.
+//
+// It owns everything that depends on how Halo really behaves rather than on what its
+// OpenAPI document says:
+//
+//   - OAuth2 client credentials against <base>/auth/token, one shared token refreshed a
+//     minute before expiry, and exactly one refetch-and-retry on a 401;
+//   - one paging loop (pageinate=true, page_size ≤ 100, page_no from 1) that follows
+//     record_count, ignores short pages, stops on repeated pages and de-duplicates;
+//   - tolerant decoding (Int, Float, Bool, Time) of ids sent as 3, 3.0, -0.0 or "3",
+//     sentinel dates, and 0–7 fractional digits, with the raw record kept in Raw;
+//   - typed errors (*AuthError, *ForbiddenError, *NotFoundError, *RateLimitedError,
+//     *ServerError, *ValidationError) and IsTransient for retry decisions.
+//
+// The client never retries 429 or 5xx itself: a Limiter (rate budget, breaker) and the
+// job layer decide when to try again.
+package halo

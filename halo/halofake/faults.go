@@ -1,0 +1,65 @@
+package halofake
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Faults injects failures into /api requests.
+type Faults struct {
+	ErrorRate float64         // share of /api requests answered with a 5xx (0..1)
+	Latency   time.Duration   // added before every request is answered
+	Forbidden map[string]bool // entity → 403, keyed by API path ("tickets", "client") or hook name ("clients")
+}
+
+// SetFault replaces the active faults (the zero Faults clears them).
+func (s *Server) SetFault(f Faults) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	fb := map[string]bool{}
+	for k, v := range f.Forbidden {
+		fb[strings.ToLower(k)] = v
+	}
+	f.Forbidden = fb
+	s.faults = f
+}
+
+func (s *Server) currentFaults() Faults {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.faults
+}
+
+// applyFaults adds latency and fails a share of /api requests; false means answered.
+func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, isAPI bool) bool {
+	f := s.currentFaults()
+	if f.Latency > 0 {
+		select {
+		case <-time.After(f.Latency):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	if !isAPI || f.ErrorRate <= 0 {
+		return true
+	}
+	s.faultMu.Lock()
+	roll := s.faultR.float()
+	alt := s.faultR.chance(0.3)
+	s.faultMu.Unlock()
+	if roll >= f.ErrorRate {
+		return true
+	}
+	if alt {
+		writeJSONStatus(w, http.StatusServiceUnavailable, "The service is unavailable.")
+		return false
+	}
+	writeJSONStatus(w, http.StatusInternalServerError, obj{{"ClassName", "System.Exception"}, {"Message", "An error has occurred."}})
+	return false
+}
+
+func (s *Server) forbidden(t *table) bool {
+	f := s.currentFaults()
+	return f.Forbidden[t.api] || f.Forbidden[t.name]
+}

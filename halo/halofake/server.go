@@ -1,0 +1,195 @@
+// Package halofake is an in-memory HaloPSA server over real HTTP for tests and demos.
+//
+// It follows /work/shared/halo-api.md §11 and serves the quirks of §10 and §12: the
+// misspelt pageinate parameter, the silent 100-row page cap, Asset's fixed 50-row page,
+// bare-array lookups, float ids, sentinel dates, .NET fractional seconds, short user list
+// rows, per-ticket action ids, the rolling-window 429 without Retry-After, tokens without
+// scope that fail every call, and signed webhooks. It never imports package halo: it emits
+// raw JSON so that the client is tested against bytes, not against its own types.
+package halofake
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Default demo credentials.
+const (
+	DefaultClientID     = "halosync-demo"
+	DefaultClientSecret = "demo-secret"
+)
+
+// Options configure a fake tenant. The zero value is a valid, permissive tenant.
+type Options struct {
+	ClientID, ClientSecret string        // defaults DefaultClientID / DefaultClientSecret
+	Tenant                 string        // accepted tenant name; any tenant is accepted when empty
+	TokenTTL               time.Duration // token lifetime; default 1h (expires_in 3600)
+	RateLimit              int           // requests per RateWindow; 0 = off
+	RateWindow             time.Duration // rolling window; default 5m when RateLimit > 0
+	BulkActions            bool          // GET /api/Actions without ticket_id: paged walk (true) or 400 (false)
+	HonourLastUpdateFilter bool          // lastupdatefromdate/todate on Client/Site/Users/Asset (always on Tickets)
+	FLastUpdateInPost      bool          // POST replies on tickets carry flastupdate instead of last_update
+	WebhookURL             string        // deliver webhooks on ticket changes when set
+	WebhookSecret          string        // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
+	Seed                   int64
+	Now                    func() time.Time // server clock; default time.Now
+}
+
+// RequestLog is one request as the fake saw it.
+type RequestLog struct {
+	Method string
+	Path   string // lowercased, without query, e.g. "/api/tickets"
+	Query  url.Values
+	Status int
+}
+
+// Server is the fake tenant. It implements http.Handler; all methods are goroutine-safe.
+type Server struct {
+	opts Options
+
+	mu     sync.RWMutex // guards tables and size
+	tables map[string]*table
+	size   Size
+
+	authMu sync.Mutex
+	tokens map[string]*token
+
+	reqMu sync.Mutex
+	reqs  []RequestLog
+
+	faultMu sync.Mutex
+	faults  Faults
+	faultR  *rng
+
+	limiter *rateLimiter
+	hooks   *webhooks
+	ts      *httptest.Server
+}
+
+// New returns an empty tenant; call Generate to fill it.
+func New(opts Options) *Server {
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = DefaultClientSecret
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = time.Hour
+	}
+	if opts.RateLimit > 0 && opts.RateWindow <= 0 {
+		opts.RateWindow = 5 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, tokens: map[string]*token{}, faultR: newRNG(opts.Seed, 999, 0)}
+	s.tables = newTables(s)
+	s.limiter = newRateLimiter(opts.RateLimit, opts.RateWindow)
+	s.hooks = newWebhooks(s)
+	return s
+}
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
+
+// Start serves the fake on a local httptest server and returns its base URL (no /api).
+func (s *Server) Start() string {
+	s.ts = httptest.NewServer(s)
+	return s.ts.URL
+}
+
+// URL is the base URL after Start.
+func (s *Server) URL() string {
+	if s.ts == nil {
+		return ""
+	}
+	return s.ts.URL
+}
+
+// Close stops the httptest server started by Start and waits for webhook deliveries.
+func (s *Server) Close() {
+	if s.ts != nil {
+		s.ts.Close()
+	}
+	s.hooks.wait()
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP routes /auth/* and /api/* after the cross-cutting checks (User-Agent, rate
+// limit, faults) and logs every request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	path := strings.ToLower(r.URL.Path)
+	defer func() {
+		s.reqMu.Lock()
+		s.reqs = append(s.reqs, RequestLog{Method: r.Method, Path: path, Query: r.URL.Query(), Status: sw.status})
+		s.reqMu.Unlock()
+	}()
+	w = sw
+	w.Header().Set("Date", s.now().Format(http.TimeFormat))
+	p := strings.TrimSuffix(path, "/")
+	isAPI := p == "/api" || strings.HasPrefix(p, "/api/")
+	isAuth := strings.HasPrefix(p, "/auth")
+	if !isAPI && !isAuth {
+		writeJSON404(w)
+		return
+	}
+	// Since the 2026 hosting move a request without User-Agent fails like bad credentials (§12.10).
+	if r.Header.Get("User-Agent") == "" {
+		if isAuth {
+			writeJSONStatus(w, http.StatusUnauthorized, obj{{"error", "invalid_client"}, {"error_description", "The client application is not allowed to use this endpoint."}})
+		} else {
+			unauthorized(w)
+		}
+		return
+	}
+	if !s.limiter.allow(s.now()) {
+		rateLimited(w, s.limiter.limit, s.limiter.window)
+		return
+	}
+	if !s.applyFaults(w, r, isAPI) {
+		return
+	}
+	if isAuth {
+		s.serveAuth(w, r, p)
+		return
+	}
+	s.serveAPI(w, r, p)
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []RequestLog {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	return append([]RequestLog(nil), s.reqs...)
+}
+
+// ResetRequests clears the request log.
+func (s *Server) ResetRequests() {
+	s.reqMu.Lock()
+	s.reqs = nil
+	s.reqMu.Unlock()
+}

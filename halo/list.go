@@ -1,0 +1,93 @@
+package halo
+
+import (
+	"context"
+	"iter"
+)
+
+func idKey[T any](id func(*T) Int) func(*T) string {
+	return func(v *T) string { return itoa(int64(id(v))) }
+}
+
+// Clients walks the client list. Halo API: GET /api/Client (key "clients").
+// Inactive clients are hidden unless Params has includeinactive=true.
+func (c *Client) Clients(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Customer], error] {
+	return list(ctx, c, endpoint[Customer]{path: "/api/Client", keys: []string{"clients"}, paged: true,
+		key: idKey(func(v *Customer) Int { return v.ID })}, opts)
+}
+
+// Sites walks the site list. Halo API: GET /api/Site (key "sites").
+func (c *Client) Sites(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Site], error] {
+	return list(ctx, c, endpoint[Site]{path: "/api/Site", keys: []string{"sites"}, paged: true,
+		key: idKey(func(v *Site) Int { return v.ID })}, opts)
+}
+
+// Users walks the end-user list. Halo API: GET /api/Users (key "users").
+func (c *Client) Users(ctx context.Context, opts *ListOptions) iter.Seq2[Page[User], error] {
+	return list(ctx, c, endpoint[User]{path: "/api/Users", keys: []string{"users"}, paged: true,
+		key: idKey(func(v *User) Int { return v.ID })}, opts)
+}
+
+// Tickets walks the ticket list. Halo API: GET /api/Tickets (key "tickets"), at most
+// 100 rows a page.
+func (c *Client) Tickets(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Ticket], error] {
+	return list(ctx, c, endpoint[Ticket]{path: "/api/Tickets", keys: []string{"tickets"}, paged: true,
+		key: idKey(func(v *Ticket) Int { return v.ID })}, opts)
+}
+
+// Actions lists ticket actions. Halo API: GET /api/Actions (key "actions"). With a
+// ticket_id in Params it is one unpaged request for that ticket (unless opts.Paged);
+// without one it is a paged bulk walk across tickets, which some tenants refuse (400).
+// Rows are keyed by (ticket_id, id): action ids are only unique per ticket.
+func (c *Client) Actions(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Action], error] {
+	paged := opts == nil || !opts.Params.Has("ticket_id")
+	return list(ctx, c, endpoint[Action]{path: "/api/Actions", keys: []string{"actions"}, paged: paged,
+		key: func(v *Action) string { return itoa(int64(v.TicketID)) + "/" + itoa(int64(v.ID)) }}, opts)
+}
+
+// Assets walks the asset list. Halo API: GET /api/Asset (key "assets"). Halo caps
+// its pages at 50 whatever page_size says; the walk follows record_count.
+func (c *Client) Assets(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Asset], error] {
+	return list(ctx, c, endpoint[Asset]{path: "/api/Asset", keys: []string{"assets"}, paged: true,
+		key: idKey(func(v *Asset) Int { return v.ID })}, opts)
+}
+
+// Contracts walks client contracts. Halo API: GET /api/ClientContract (key "contracts").
+func (c *Client) Contracts(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Contract], error] {
+	return list(ctx, c, endpoint[Contract]{path: "/api/ClientContract", keys: []string{"contracts"}, paged: true,
+		key: idKey(func(v *Contract) Int { return v.ID })}, opts)
+}
+
+// Agents lists agents. Halo API: GET /api/Agent, a bare array; when paging
+// parameters are sent (opts.Paged) Halo wraps the rows as {"results": [...]}. Both
+// shapes are accepted either way.
+func (c *Client) Agents(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Agent], error] {
+	return list(ctx, c, endpoint[Agent]{path: "/api/Agent", keys: []string{"results", "agents"},
+		key: idKey(func(v *Agent) Int { return v.ID })}, opts)
+}
+
+// Statuses lists statuses. Halo API: GET /api/Status (bare array).
+func (c *Client) Statuses(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Status], error] {
+	return list(ctx, c, endpoint[Status]{path: "/api/Status", keys: []string{"statuses", "status", "results"},
+		key: idKey(func(v *Status) Int { return v.ID })}, opts)
+}
+
+// TicketTypes lists ticket types. Halo API: GET /api/TicketType (bare array).
+func (c *Client) TicketTypes(ctx context.Context, opts *ListOptions) iter.Seq2[Page[TicketType], error] {
+	return list(ctx, c, endpoint[TicketType]{path: "/api/TicketType",
+		keys: []string{"tickettypes", "tickettype", "ticket_types", "results"},
+		key:  idKey(func(v *TicketType) Int { return v.ID })}, opts)
+}
+
+// Teams lists teams. Halo API: GET /api/Team (bare array).
+func (c *Client) Teams(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Team], error] {
+	return list(ctx, c, endpoint[Team]{path: "/api/Team", keys: []string{"teams", "team", "results"},
+		key: idKey(func(v *Team) Int { return v.ID })}, opts)
+}
+
+// Priorities lists priorities. Halo API: GET /api/Priority (bare array). Keyed by the
+// GUID id (the same priorityid repeats once per SLA).
+func (c *Client) Priorities(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Priority], error] {
+	return list(ctx, c, endpoint[Priority]{path: "/api/Priority", keys: []string{"priorities", "priority", "results"},
+		key: func(v *Priority) string { return v.ID + "/" + itoa(int64(v.PriorityID)) + "/" + itoa(int64(v.SLAID)) }}, opts)
+}

@@ -1,0 +1,116 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/halosync/halosync/store"
+	hsync "github.com/halosync/halosync/sync"
+)
+
+// Schedule says how often each entity is pulled.
+type Schedule struct {
+	Tickets   time.Duration // tickets and their actions
+	Customers time.Duration // clients, sites, users, assets, contracts, agents
+	Lookups   time.Duration // statuses, ticket types, teams, priorities
+	Full      time.Duration // full reconcile of everything (deletions)
+}
+
+// DefaultSchedule is the schedule when nothing is configured.
+var DefaultSchedule = Schedule{Tickets: time.Minute, Customers: 15 * time.Minute, Lookups: time.Hour, Full: 24 * time.Hour}
+
+// Interval returns how often entity is pulled incrementally.
+func (s Schedule) Interval(entity string) time.Duration {
+	switch entity {
+	case hsync.Tickets, hsync.Actions:
+		return s.Tickets
+	case hsync.Statuses, hsync.TicketTypes, hsync.Teams, hsync.Priorities:
+		return s.Lookups
+	}
+	return s.Customers
+}
+
+// Config is what NewClient needs.
+type Config struct {
+	Pool     *pgxpool.Pool
+	Puller   *hsync.Puller
+	Schedule Schedule
+	Logger   *slog.Logger
+	// Workers is the number of pulls one process runs at once.
+	Workers int
+	// Middleware is installed on the River client (e.g. otelriver).
+	Middleware []rivertype.Middleware
+	// Periodic enables the periodic schedule (off for clients that only
+	// insert, such as the CLI).
+	Periodic bool
+}
+
+// NewClient builds the River client that works halosync's jobs.
+func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &PullWorker{Puller: cfg.Puller})
+	rc := &river.Config{
+		Logger:      cfg.Logger,
+		Workers:     workers,
+		RetryPolicy: RetryPolicy{},
+		Middleware:  cfg.Middleware,
+		// A SIGKILLed worker leaves its jobs "running". Rescue them after
+		// ten minutes rather than River's hour: a pull still alive after
+		// that only meets its own advisory lock and snoozes (ErrBusy).
+		RescueStuckJobsAfter: 10 * time.Minute,
+	}
+	if cfg.Periodic {
+		n := max(cfg.Workers, 1)
+		rc.Queues = map[string]river.QueueConfig{QueuePull: {MaxWorkers: n}}
+		rc.PeriodicJobs = periodicJobs(cfg.Schedule)
+	}
+	c, err := river.NewClient(riverpgxv5.New(cfg.Pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return c, nil
+}
+
+func periodicJobs(s Schedule) []*river.PeriodicJob {
+	var pj []*river.PeriodicJob
+	for _, e := range hsync.PullOrder {
+		pj = append(pj, river.NewPeriodicJob(river.PeriodicInterval(s.Interval(e)),
+			func() (river.JobArgs, *river.InsertOpts) { return PullArgs{Entity: e}, nil },
+			&river.PeriodicJobOpts{ID: "pull-" + e}))
+		if s.Full > 0 {
+			pj = append(pj, river.NewPeriodicJob(river.PeriodicInterval(s.Full),
+				func() (river.JobArgs, *river.InsertOpts) { return PullArgs{Entity: e, Full: true}, nil },
+				&river.PeriodicJobOpts{ID: "full-" + e}))
+		}
+	}
+	return pj
+}
+
+// EnqueueStale inserts a pull for every entity whose last successful pull is
+// older than its interval (or that never ran), so a worker that starts after
+// a stop catches up at once instead of waiting for the next period.
+func EnqueueStale(ctx context.Context, c *river.Client[pgx.Tx], st *store.Store, s Schedule) ([]string, error) {
+	var stale []string
+	for _, e := range hsync.PullOrder {
+		state, err := st.GetState(ctx, st.Pool, e)
+		if err != nil {
+			return nil, err
+		}
+		if state.LastSuccessAt != nil && time.Since(*state.LastSuccessAt) < s.Interval(e) {
+			continue
+		}
+		if _, err := c.Insert(ctx, PullArgs{Entity: e}, nil); err != nil {
+			return nil, fmt.Errorf("enqueue pull %s: %w", e, err)
+		}
+		stale = append(stale, e)
+	}
+	return stale, nil
+}

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RowFrom builds a Row from column values by name: the table's keys and
+// columns, plus "raw" ([]byte) and "halo_updated_at" (*time.Time or nil).
+// A missing or unknown column is a programming error and panics, so a
+// mapping that drifts from the schema fails the first test that uses it.
+func (t *Table) RowFrom(m map[string]any) Row {
+	r := Row{Keys: make([]any, len(t.Keys)), Values: make([]any, len(t.Columns))}
+	used := 0
+	for i, c := range t.Keys {
+		v, ok := m[c.Name]
+		if !ok {
+			panic(fmt.Sprintf("store: %s row lacks key column %s", t.Entity, c.Name))
+		}
+		r.Keys[i] = v
+		used++
+	}
+	for i, c := range t.Columns {
+		v, ok := m[c.Name]
+		if !ok {
+			panic(fmt.Sprintf("store: %s row lacks column %s", t.Entity, c.Name))
+		}
+		r.Values[i] = v
+		used++
+	}
+	if raw, ok := m["raw"].([]byte); ok {
+		r.Raw = raw
+		used++
+	}
+	if v, ok := m["halo_updated_at"]; ok {
+		if ts, ok := v.(*time.Time); ok {
+			r.UpdatedAt = ts
+		}
+		used++
+	}
+	for _, g := range t.Generated {
+		if _, ok := m[g]; ok {
+			used++
+		}
+	}
+	if used != len(m) {
+		panic(fmt.Sprintf("store: %s row has %d values the table does not know", t.Entity, len(m)-used))
+	}
+	return r
+}
+
+// ErrLocked is returned by LockEntity when another session holds the lock.
+var ErrLocked = errors.New("store: entity is locked by another session")
+
+// LockEntity takes a session advisory lock for pulling entity, on a
+// connection of its own, so one entity is pulled by one process at a time
+// across replicas and `sync --once`. The lock dies with the connection, so a
+// killed process never leaves it behind. With wait false it returns
+// ErrLocked instead of waiting.
+func (s *Store) LockEntity(ctx context.Context, entity string, wait bool) (func(), error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire connection for lock: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("halosync.pull." + entity))
+	key := int64(h.Sum64())
+	if wait {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+			conn.Release()
+			return nil, fmt.Errorf("lock %s: %w", entity, err)
+		}
+	} else {
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+			conn.Release()
+			return nil, fmt.Errorf("lock %s: %w", entity, err)
+		}
+		if !ok {
+			conn.Release()
+			return nil, ErrLocked
+		}
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			// A connection in an unknown state must not go back to the
+			// pool still holding the lock.
+			_ = conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}, nil
+}
+
+// CountMissing counts live rows of t (single bigint key) whose id is not in seen.
+func (s *Store) CountMissing(ctx context.Context, q Querier, t *Table, seen []int64) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND NOT (id = ANY($1::bigint[]))`, t.Name), nonNilInt64s(seen)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count missing %s: %w", t.Entity, err)
+	}
+	return n, nil
+}
+
+// CountMissingText is CountMissing for a text key (priorities).
+func (s *Store) CountMissingText(ctx context.Context, q Querier, t *Table, seen []string) (int, error) {
+	if seen == nil {
+		seen = []string{}
+	}
+	var n int
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND NOT (id = ANY($1::text[]))`, t.Name), seen).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count missing %s: %w", t.Entity, err)
+	}
+	return n, nil
+}
+
+// TicketVersions returns the stored freshness of the given tickets.
+func (s *Store) TicketVersions(ctx context.Context, q Querier, ids []int64) (map[int64]TicketVersion, error) {
+	return s.ExistingVersions(ctx, q, Tables["tickets"], ids)
+}
+
+// QueueActions queues tickets whose actions must be read.
+func (s *Store) QueueActions(ctx context.Context, q Querier, ticketIDs []int64) error {
+	if len(ticketIDs) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `INSERT INTO halosync.action_queue (ticket_id)
+		SELECT unnest($1::bigint[])
+		ON CONFLICT (ticket_id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('halosync.action_queue', 'seq')), queued_at = now()`, ticketIDs)
+	if err != nil {
+		return fmt.Errorf("queue actions: %w", err)
+	}
+	return nil
+}
+
+// QueuedActions lists the queued tickets in queue order.
+func (s *Store) QueuedActions(ctx context.Context, q Querier) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT ticket_id FROM halosync.action_queue ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("list action queue: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("list action queue: %w", err)
+	}
+	return ids, nil
+}
+
+// ActionQueueHead returns the highest queued sequence and the queue length.
+func (s *Store) ActionQueueHead(ctx context.Context, q Querier) (seq int64, n int, err error) {
+	err = q.QueryRow(ctx, `SELECT coalesce(max(seq), 0), count(*) FROM halosync.action_queue`).Scan(&seq, &n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("action queue head: %w", err)
+	}
+	return seq, n, nil
+}
+
+// DequeueActions takes tickets off the queue.
+func (s *Store) DequeueActions(ctx context.Context, q Querier, ticketIDs []int64) error {
+	_, err := q.Exec(ctx, `DELETE FROM halosync.action_queue WHERE ticket_id = ANY($1::bigint[])`, ticketIDs)
+	if err != nil {
+		return fmt.Errorf("dequeue actions: %w", err)
+	}
+	return nil
+}
+
+// DequeueActionsUpTo drains the queue up to seq (a bulk walk covered them).
+func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) error {
+	_, err := q.Exec(ctx, `DELETE FROM halosync.action_queue WHERE seq <= $1`, seq)
+	if err != nil {
+		return fmt.Errorf("dequeue actions: %w", err)
+	}
+	return nil
+}
+
+const missingActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND NOT EXISTS (
+	SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS s(ticket_id, id) WHERE s.ticket_id = a.ticket_id AND s.id = a.id)`
+
+// CountMissingActions counts live actions whose (ticket_id, id) was not seen.
+func (s *Store) CountMissingActions(ctx context.Context, q Querier, tickets, ids []int64) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) `+missingActions, nonNilInt64s(tickets), nonNilInt64s(ids)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count missing actions: %w", err)
+	}
+	return n, nil
+}
+
+// TombstoneMissingActionPairs tombstones live actions whose (ticket_id, id) was not seen.
+func (s *Store) TombstoneMissingActionPairs(ctx context.Context, tx pgx.Tx, tickets, ids []int64) (int, error) {
+	if err := markSyncOrigin(ctx, tx); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+missingActions+`)`, nonNilInt64s(tickets), nonNilInt64s(ids))
+	if err != nil {
+		return 0, fmt.Errorf("tombstone missing actions: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// TombstoneActionsOfDeletedTickets tombstones the live actions of tombstoned
+// tickets: an action is gone with its ticket.
+func (s *Store) TombstoneActionsOfDeletedTickets(ctx context.Context, tx pgx.Tx) error {
+	if err := markSyncOrigin(ctx, tx); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE halo.actions a SET deleted_at = now(), synced_at = now()
+		FROM halo.tickets t WHERE t.id = a.ticket_id AND t.deleted_at IS NOT NULL AND a.deleted_at IS NULL`)
+	if err != nil {
+		return fmt.Errorf("tombstone actions of deleted tickets: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+// Package store writes the HaloPSA mirror (schema halo) and the sync state (schema halosync) with pgx.
+//
+// Every mirror write goes through one bulk path: COPY into a temporary staging table, then a single
+// INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE changed. Unchanged records are not rewritten, so
+// synced_at tells analysts when a row really changed. store knows no HTTP and no Halo types: callers hand
+// it Rows whose values follow the column order in Tables.
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Querier is what store needs from a connection; *pgxpool.Pool, *pgxpool.Conn, *pgx.Conn and pgx.Tx all
+// satisfy it, so callers choose whether a call joins their transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, tableName pgx.Identifier, columnNames []string, rowSrc pgx.CopyFromSource) (int64, error)
+}
+
+var (
+	_ Querier = (*pgxpool.Pool)(nil)
+	_ Querier = (pgx.Tx)(nil)
+)
+
+// Store is the database side of halosync. It holds no state besides the pool.
+type Store struct {
+	Pool *pgxpool.Pool
+}
+
+// New returns a Store using pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{Pool: pool}
+}
+
+// markSyncOrigin tags the transaction as the sync's own write so push triggers ignore it. SET LOCAL lasts
+// until the end of the transaction.
+func markSyncOrigin(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('halosync.origin', 'sync', true)`); err != nil {
+		return fmt.Errorf("error setting halosync.origin: %w", err)
+	}
+	return nil
+}

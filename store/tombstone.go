@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Tombstone marks the rows with the given keys deleted (deleted_at = now(), synced_at = now()) unless they
+// already are, and returns how many it marked. Each element of keys follows t.Keys. Rows stay in the table
+// with their last values, so analysts keep history; Upsert of the same record brings a row back.
+func (s *Store) Tombstone(ctx context.Context, tx pgx.Tx, t *Table, keys [][]any) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	args := make([]any, len(t.Keys))
+	unnest := make([]string, len(t.Keys))
+	for i, c := range t.Keys {
+		col, err := keyColumn(c, i, keys)
+		if err != nil {
+			return 0, fmt.Errorf("error tombstoning %s: %w", t.Entity, err)
+		}
+		args[i] = col
+		unnest[i] = fmt.Sprintf("$%d::%s[]", i+1, c.Type)
+	}
+	names := strings.Join(quoteAll(t.keyNames()), ", ")
+	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND (%s) IN (SELECT * FROM unnest(%s))`, t.Name, names, strings.Join(unnest, ", "))
+	return s.tombstoneExec(ctx, tx, t, sql, args...)
+}
+
+// TombstoneMissing marks deleted every live row of t whose id is not in seenIDs: the delete half of a
+// full reconciliation. t must have a single bigint key (not actions: see TombstoneMissingActions; not
+// priorities: see TombstoneMissingText). An empty seenIDs tombstones the whole table, so callers must guard
+// against a suspiciously short id list (mass-delete guard) before calling.
+func (s *Store) TombstoneMissing(ctx context.Context, tx pgx.Tx, t *Table, seenIDs []int64) (int, error) {
+	if len(t.Keys) != 1 || t.Keys[0].Type != TypeBigint {
+		return 0, fmt.Errorf("store: TombstoneMissing needs a single bigint key; %s has %v", t.Entity, t.Keys)
+	}
+	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND NOT (%s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+	return s.tombstoneExec(ctx, tx, t, sql, nonNilInt64s(seenIDs))
+}
+
+// TombstoneMissingText is TombstoneMissing for a table with a single text key (halo.priorities).
+func (s *Store) TombstoneMissingText(ctx context.Context, tx pgx.Tx, t *Table, seenIDs []string) (int, error) {
+	if len(t.Keys) != 1 || t.Keys[0].Type != TypeText {
+		return 0, fmt.Errorf("store: TombstoneMissingText needs a single text key; %s has %v", t.Entity, t.Keys)
+	}
+	if seenIDs == nil {
+		seenIDs = []string{}
+	}
+	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+	return s.tombstoneExec(ctx, tx, t, sql, seenIDs)
+}
+
+// TombstoneMissingActions marks deleted the live actions of one ticket whose id is not in seenIDs (the
+// ticket's actions were re-read in full). Other tickets' actions are untouched.
+func (s *Store) TombstoneMissingActions(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
+	t := Tables["actions"]
+	sql := `UPDATE halo.actions SET deleted_at = now(), synced_at = now()
+WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`
+	return s.tombstoneExec(ctx, tx, t, sql, ticketID, nonNilInt64s(seenIDs))
+}
+
+func (s *Store) tombstoneExec(ctx context.Context, tx pgx.Tx, t *Table, sql string, args ...any) (int, error) {
+	if err := markSyncOrigin(ctx, tx); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, fmt.Errorf("error tombstoning %s: %w", t.Entity, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// keyColumn gathers the i-th key of every key tuple into a typed slice pgx can send as an array.
+func keyColumn(c Column, i int, keys [][]any) (any, error) {
+	switch c.Type {
+	case TypeBigint:
+		out := make([]int64, len(keys))
+		for j, k := range keys {
+			if len(k) <= i {
+				return nil, fmt.Errorf("key %v has no %s", k, c.Name)
+			}
+			n, err := toInt64(k[i])
+			if err != nil {
+				return nil, fmt.Errorf("key %s: %w", c.Name, err)
+			}
+			out[j] = n
+		}
+		return out, nil
+	case TypeText:
+		out := make([]string, len(keys))
+		for j, k := range keys {
+			if len(k) <= i {
+				return nil, fmt.Errorf("key %v has no %s", k, c.Name)
+			}
+			out[j], _ = columnValue(TypeText, k[i]).(string)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported key type %s", c.Type)
+}
+
+// toInt64 accepts any integer kind, including named ones such as halo.Int.
+func toInt64(v any) (int64, error) {
+	rv := reflect.ValueOf(normalizeValue(v))
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(rv.Uint()), nil
+	}
+	return 0, fmt.Errorf("%v (%T) is not an integer", v, v)
+}
+
+func nonNilInt64s(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}

@@ -1,0 +1,263 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/store"
+)
+
+// queueActions records, in the transaction that stores a page of tickets,
+// which of them need their actions read: new tickets that have any action,
+// and known tickets whose lastactiondate or last_update moved. Queuing in the
+// same transaction means a crash between the tickets and their actions
+// cannot lose the re-read: the queue survives and the next pull drains it.
+func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Ticket) error {
+	if len(tickets) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(tickets))
+	for i, t := range tickets {
+		ids[i] = int64(t.ID)
+	}
+	known, err := p.Store.TicketVersions(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	var need []int64
+	for _, t := range tickets {
+		v, ok := known[int64(t.ID)]
+		switch {
+		case !ok:
+			if t.LastActionDate.Valid {
+				need = append(need, int64(t.ID))
+			}
+		case !sameTime(v.LastActionDate, t.LastActionDate.Ptr()) || !sameTime(v.HaloUpdatedAt, t.LastUpdate.Ptr()):
+			need = append(need, int64(t.ID))
+		}
+	}
+	return p.Store.QueueActions(ctx, tx, need)
+}
+
+// sameTime compares a stored time with a fresh one. Postgres keeps
+// microseconds while Halo sends up to 100 ns ticks, so anything closer than a
+// microsecond is the same instant.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	d := a.Sub(*b)
+	return d < time.Microsecond && d > -time.Microsecond
+}
+
+// pullActions reads the actions of the tickets queued by the tickets walk.
+// A full pull (or the first one) lists all actions in bulk where the server
+// allows it (halo-api.md §12.12): about one request per hundred actions
+// instead of one per ticket. Otherwise, and where the bulk walk is refused
+// or ignored, it reads the queued tickets one by one.
+func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error) {
+	st, err := p.Store.GetState(ctx, p.Store.Pool, Actions)
+	if err != nil {
+		return nil, fmt.Errorf("pull actions: read state: %w", err)
+	}
+	ar := &pullRun{spec: &spec{name: Actions, path: "/api/Actions"}, state: st, started: time.Now()}
+	ar.fullWalk = full || st.LastFullAt == nil
+	mode := "incremental"
+	if ar.fullWalk {
+		mode = "full"
+	}
+	ar.run = &store.Run{Entity: Actions, Mode: mode, StartedAt: ar.started}
+	if ar.run.ID, err = p.Store.StartRun(ctx, Actions, mode); err != nil {
+		return nil, fmt.Errorf("pull actions: start run: %w", err)
+	}
+	ctx, ar.counter = halo.WithRequestCounter(ctx)
+
+	err = p.actions(ctx, ar)
+	ar.run.Requests = ar.counter.Load()
+	if ferr := p.finish(context.WithoutCancel(ctx), ar, err); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return ar.run, fmt.Errorf("pull actions: %w", err)
+	}
+	return ar.run, nil
+}
+
+func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
+	if ar.fullWalk && (ar.state.BulkActions == nil || *ar.state.BulkActions) {
+		ok, err := p.bulkActions(ctx, ar)
+		if err != nil {
+			return err
+		}
+		ar.state.BulkActions = &ok
+		if ok {
+			return nil
+		}
+		p.logger().Info("bulk actions listing not supported by this Halo; reading actions per ticket")
+	}
+	ids, err := p.Store.QueuedActions(ctx, p.Store.Pool)
+	if err != nil {
+		return err
+	}
+	ar.total = len(ids)
+	for _, id := range ids {
+		if err := p.ticketActions(ctx, ar, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ticketActions reads all actions of one ticket, stores them, tombstones the
+// ones Halo no longer lists, and takes the ticket off the queue.
+func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64) error {
+	var rows []store.Row
+	var bad []halo.BadRow
+	seen := []int64{}
+	params := url.Values{"ticket_id": {strconv.FormatInt(ticketID, 10)}}
+	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
+		if err != nil {
+			var nf *halo.NotFoundError
+			if errors.As(err, &nf) {
+				break // the ticket is gone; its deletion is reconciled elsewhere
+			}
+			return fmt.Errorf("ticket %d: %w", ticketID, err)
+		}
+		bad = append(bad, page.Bad...)
+		for _, a := range page.Rows {
+			if a.TicketID == 0 {
+				a.TicketID = halo.Int(ticketID)
+			}
+			rows = append(rows, ar.rowOf(a))
+			seen = append(seen, int64(a.ID))
+		}
+	}
+	ar.fetched++
+	ar.run.Fetched += int64(len(rows) + len(bad))
+	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		res, err := p.Store.Upsert(ctx, tx, store.Tables[Actions], rows)
+		if err != nil {
+			return err
+		}
+		ar.run.Inserted += int64(res.Inserted)
+		ar.run.Updated += int64(res.Updated)
+		ar.run.Unchanged += int64(res.Unchanged)
+		if err := p.reject(ctx, tx, ar, bad, res.Rejected); err != nil {
+			return err
+		}
+		if len(bad) == 0 {
+			// Only a clean read may tombstone: an undecodable row is not gone.
+			n, err := p.Store.TombstoneMissingActions(ctx, tx, ticketID, seen)
+			if err != nil {
+				return err
+			}
+			ar.run.Tombstoned += int64(n)
+		}
+		return p.Store.DequeueActions(ctx, tx, []int64{ticketID})
+	})
+	if err != nil {
+		return fmt.Errorf("store actions of ticket %d: %w", ticketID, err)
+	}
+	p.progress(ar)
+	return nil
+}
+
+// rowOf maps an action and tracks the run's high-water mark.
+func (ar *pullRun) rowOf(a halo.Action) store.Row {
+	r := store.Tables[Actions].RowFrom(actionRow(a))
+	if r.UpdatedAt != nil && r.UpdatedAt.After(ar.maxSeen) {
+		ar.maxSeen = *r.UpdatedAt
+	}
+	return r
+}
+
+// bulkActions walks GET /api/Actions without ticket_id. It reports false,
+// having stored nothing wrong, when the server refuses the walk (400) or
+// ignores it (rows without ticket_id, nothing listed while tickets have
+// actions, or a total that does not add up to record_count).
+func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
+	upTo, queued, err := p.Store.ActionQueueHead(ctx, p.Store.Pool)
+	if err != nil {
+		return false, err
+	}
+	var seenTickets, seenIDs []int64
+	first := true
+	recordCount := 0
+	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{}) {
+		if err != nil {
+			var ve *halo.ValidationError
+			if first && errors.As(err, &ve) {
+				return false, nil
+			}
+			return false, err
+		}
+		if first {
+			first = false
+			if len(page.Rows) == 0 && queued > 0 {
+				return false, nil
+			}
+		}
+		recordCount = page.RecordCount
+		rows := make([]store.Row, 0, len(page.Rows))
+		for _, a := range page.Rows {
+			if a.TicketID == 0 {
+				return false, nil
+			}
+			rows = append(rows, ar.rowOf(a))
+			seenTickets = append(seenTickets, int64(a.TicketID))
+			seenIDs = append(seenIDs, int64(a.ID))
+		}
+		ar.total = page.RecordCount
+		ar.fetched += len(page.Rows) + len(page.Bad)
+		ar.run.Fetched += int64(len(page.Rows) + len(page.Bad))
+		err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+			res, err := p.Store.Upsert(ctx, tx, store.Tables[Actions], rows)
+			if err != nil {
+				return err
+			}
+			ar.run.Inserted += int64(res.Inserted)
+			ar.run.Updated += int64(res.Updated)
+			ar.run.Unchanged += int64(res.Unchanged)
+			return p.reject(ctx, tx, ar, page.Bad, res.Rejected)
+		})
+		if err != nil {
+			return false, fmt.Errorf("store actions page: %w", err)
+		}
+		p.progress(ar)
+	}
+	if first && queued > 0 {
+		return false, nil
+	}
+	if ar.fetched != recordCount {
+		p.logger().Warn("bulk actions walk did not add up; falling back to per-ticket reads", "fetched", ar.fetched, "record_count", recordCount)
+		return false, nil
+	}
+	return true, pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		live, err := p.Store.LiveCount(ctx, tx, store.Tables[Actions])
+		if err != nil {
+			return err
+		}
+		missing, err := p.Store.CountMissingActions(ctx, tx, seenTickets, seenIDs)
+		if err != nil {
+			return err
+		}
+		if missing > 0 && float64(missing) > p.share()*float64(live) {
+			return &MassDeleteError{Entity: Actions, Missing: missing, Total: live, Share: p.share()}
+		}
+		if missing > 0 {
+			n, err := p.Store.TombstoneMissingActionPairs(ctx, tx, seenTickets, seenIDs)
+			if err != nil {
+				return err
+			}
+			ar.run.Tombstoned += int64(n)
+		}
+		return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+	})
+}

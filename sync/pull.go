@@ -1,0 +1,401 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/store"
+)
+
+// Defaults for a Puller's knobs.
+const (
+	// DefaultOverlap re-reads the last five minutes before the cursor: Halo's
+	// lastupdatefromdate bound and its offset paging over live data are not
+	// exact (halo-api.md §10.4), and upserts make the overlap free of effects.
+	DefaultOverlap = 5 * time.Minute
+	// DefaultMassDeleteShare is the largest share of a table one run may
+	// tombstone by id reconciliation; more than that looks like a permission
+	// change or a Halo incident, not real deletions.
+	DefaultMassDeleteShare = 0.5
+)
+
+// Progress is reported after every stored page.
+type Progress struct {
+	Entity   string
+	Fetched  int   // rows read so far in this run
+	Total    int   // Halo's record_count for the walk in progress
+	Requests int64 // Halo requests this run has made
+	Started  time.Time
+	Done     bool
+}
+
+// Puller pulls entities from Halo into the mirror.
+type Puller struct {
+	Halo  *halo.Client
+	Store *store.Store
+	Log   *slog.Logger
+	// Overlap is subtracted from the cursor for incremental reads.
+	Overlap time.Duration
+	// MassDeleteShare guards id reconciliation (0 → DefaultMassDeleteShare).
+	MassDeleteShare float64
+	// ProgressFunc, if set, is called after every stored page.
+	ProgressFunc func(Progress)
+	// WaitForLock makes Pull wait for another process pulling the same
+	// entity instead of returning ErrBusy.
+	WaitForLock bool
+}
+
+// ErrBusy is returned when another process is pulling the same entity.
+var ErrBusy = errors.New("another halosync process is pulling this entity")
+
+// MassDeleteError reports a reconciliation the guard refused.
+type MassDeleteError struct {
+	Entity         string
+	Missing, Total int
+	Share          float64
+}
+
+func (e *MassDeleteError) Error() string {
+	return fmt.Sprintf("mass-delete guard: %s reconciliation would tombstone %d of %d rows (more than %.0f%%); nothing was tombstoned — check the API agent's permissions, then run a full sync", e.Entity, e.Missing, e.Total, e.Share*100)
+}
+
+func (p *Puller) logger() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+func (p *Puller) overlap() time.Duration {
+	if p.Overlap > 0 {
+		return p.Overlap
+	}
+	return DefaultOverlap
+}
+
+func (p *Puller) share() float64 {
+	if p.MassDeleteShare > 0 {
+		return p.MassDeleteShare
+	}
+	return DefaultMassDeleteShare
+}
+
+// pullRun is the state of one pull while it walks.
+type pullRun struct {
+	spec     *spec
+	run      *store.Run
+	state    *store.EntityState
+	counter  *halo.RequestCounter
+	started  time.Time
+	fetched  int
+	total    int
+	maxSeen  time.Time
+	seen     []int64
+	seenText []string // for text keys (priorities)
+	bound    *time.Time
+	ignored  bool // the server ignored lastupdatefromdate
+	stamped  bool // at least one row carried a last-update time
+	fullWalk bool
+}
+
+// Pull reads one entity from Halo and stores it. A full pull walks the whole
+// entity and reconciles deletions; otherwise the entity's cursor decides. The
+// returned runs are its ledger rows (also written to halosync.runs): one,
+// or two for tickets, whose actions are pulled with them.
+func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.Run, error) {
+	sp, ok := specs[entity]
+	if !ok {
+		return nil, fmt.Errorf("pull: unknown entity %q", entity)
+	}
+	unlock, err := p.Store.LockEntity(ctx, entity, p.WaitForLock)
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, ErrBusy
+		}
+		return nil, fmt.Errorf("pull %s: %w", entity, err)
+	}
+	defer unlock()
+
+	st, err := p.Store.GetState(ctx, p.Store.Pool, entity)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: read state: %w", entity, err)
+	}
+	pr := &pullRun{spec: sp, state: st, started: time.Now()}
+	pr.fullWalk = full || st.Cursor == nil || sp.strategy == FullOnly ||
+		(sp.strategy == TryFilter && st.IncrementalHonoured != nil && !*st.IncrementalHonoured)
+	mode := "incremental"
+	if pr.fullWalk {
+		mode = "full"
+	}
+	pr.run = &store.Run{Entity: entity, Mode: mode, StartedAt: pr.started}
+	if pr.run.ID, err = p.Store.StartRun(ctx, entity, mode); err != nil {
+		return nil, fmt.Errorf("pull %s: start run: %w", entity, err)
+	}
+	ctx, pr.counter = halo.WithRequestCounter(ctx)
+
+	err = p.pull(ctx, pr)
+	pr.run.Requests = pr.counter.Load()
+	if ferr := p.finish(context.WithoutCancel(ctx), pr, err); ferr != nil && err == nil {
+		err = ferr
+	}
+	if p.ProgressFunc != nil {
+		p.ProgressFunc(Progress{Entity: entity, Fetched: pr.fetched, Total: pr.total, Requests: pr.run.Requests, Started: pr.started, Done: true})
+	}
+	runs := []*store.Run{pr.run}
+	if err != nil {
+		return runs, fmt.Errorf("pull %s: %w", entity, err)
+	}
+	if entity == Tickets {
+		// Actions are children of tickets: read them under the same lock,
+		// as their own ledger row and state.
+		ar, err := p.pullActions(ctx, full || pr.fullWalk)
+		if ar != nil {
+			runs = append(runs, ar)
+		}
+		if err != nil {
+			return runs, err
+		}
+	}
+	return runs, nil
+}
+
+func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
+	params := url.Values{}
+	maps.Copy(params, pr.spec.inactiveParams)
+	if !pr.fullWalk {
+		b := pr.state.Cursor.Add(-p.overlap())
+		pr.bound = &b
+		params.Set("lastupdatefromdate", halo.FormatQueryTime(b))
+	}
+	if err := p.walk(ctx, pr, params); err != nil {
+		return err
+	}
+	if pr.spec.strategy == TryFilter && pr.bound != nil {
+		// A server that ignored the filter returned rows older than the
+		// bound: that walk was a full scan, and later pulls skip the filter.
+		honoured := !pr.ignored
+		if pr.stamped || pr.ignored {
+			pr.state.IncrementalHonoured = &honoured
+		}
+		if pr.ignored {
+			pr.fullWalk = true
+		}
+	}
+	if pr.spec.name == Tickets {
+		if err := p.pullDeletedTickets(ctx, pr); err != nil {
+			return err
+		}
+	}
+	if pr.fullWalk {
+		if err := p.reconcile(ctx, pr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// walk lists the entity with params and stores it page by page. Each page is
+// its own transaction: a crash loses at most the page in flight, and the
+// re-run re-reads it from the same bound (the cursor only moves in finish).
+func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error {
+	t := pr.spec.table()
+	for b, err := range pr.spec.walk(ctx, p.Halo, params) {
+		if err != nil {
+			return err
+		}
+		pr.total = b.recordCount
+		pr.fetched += len(b.rows) + len(b.bad)
+		pr.run.Fetched += int64(len(b.rows) + len(b.bad))
+		for _, r := range b.rows {
+			if pr.fullWalk || pr.spec.strategy == TryFilter {
+				switch k := r.Keys[0].(type) {
+				case int64:
+					pr.seen = append(pr.seen, k)
+				case string:
+					pr.seenText = append(pr.seenText, k)
+				}
+			}
+			if r.UpdatedAt != nil {
+				pr.stamped = true
+				if r.UpdatedAt.After(pr.maxSeen) {
+					pr.maxSeen = *r.UpdatedAt
+				}
+				if pr.bound != nil && r.UpdatedAt.Before(*pr.bound) {
+					pr.ignored = true
+				}
+			}
+		}
+		err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+			if pr.spec.name == Tickets {
+				if err := p.queueActions(ctx, tx, b.tickets); err != nil {
+					return err
+				}
+			}
+			res, err := p.Store.Upsert(ctx, tx, t, b.rows)
+			if err != nil {
+				return err
+			}
+			pr.run.Inserted += int64(res.Inserted)
+			pr.run.Updated += int64(res.Updated)
+			pr.run.Unchanged += int64(res.Unchanged)
+			return p.reject(ctx, tx, pr, b.bad, res.Rejected)
+		})
+		if err != nil {
+			return fmt.Errorf("store page: %w", err)
+		}
+		p.progress(pr)
+	}
+	return nil
+}
+
+// reject records the rows that could not be decoded or stored.
+func (p *Puller) reject(ctx context.Context, q store.Querier, pr *pullRun, bad []halo.BadRow, rejected []store.RejectedRow) error {
+	for _, b := range bad {
+		key := b.Key
+		if key == "" {
+			key = "?"
+		}
+		if err := p.Store.Reject(ctx, q, pr.spec.name, key, b.Raw, b.Err.Error()); err != nil {
+			return err
+		}
+		pr.run.Rejected++
+		p.logger().Warn("record rejected", "entity", pr.spec.name, "key", key, "reason", b.Err.Error())
+	}
+	for _, r := range rejected {
+		key := recordKey(r.Row.Keys)
+		if err := p.Store.Reject(ctx, q, pr.spec.name, key, r.Row.Raw, r.Reason); err != nil {
+			return err
+		}
+		pr.run.Rejected++
+		p.logger().Warn("record rejected", "entity", pr.spec.name, "key", key, "reason", r.Reason)
+	}
+	return nil
+}
+
+// reconcile tombstones rows a complete walk did not see, behind the guard.
+func (p *Puller) reconcile(ctx context.Context, pr *pullRun) error {
+	t := pr.spec.table()
+	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		live, err := p.Store.LiveCount(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		text := t.Keys[0].Type == store.TypeText
+		var missing int
+		if text {
+			missing, err = p.Store.CountMissingText(ctx, tx, t, pr.seenText)
+		} else {
+			missing, err = p.Store.CountMissing(ctx, tx, t, pr.seen)
+		}
+		if err != nil {
+			return err
+		}
+		if missing == 0 {
+			return nil
+		}
+		if float64(missing) > p.share()*float64(live) {
+			return &MassDeleteError{Entity: pr.spec.name, Missing: missing, Total: live, Share: p.share()}
+		}
+		var n int
+		if text {
+			n, err = p.Store.TombstoneMissingText(ctx, tx, t, pr.seenText)
+		} else {
+			n, err = p.Store.TombstoneMissing(ctx, tx, t, pr.seen)
+		}
+		pr.run.Tombstoned += int64(n)
+		if err != nil || pr.spec.name != Tickets {
+			return err
+		}
+		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
+	})
+}
+
+// finish writes the ledger row and, on success, the entity's new state: the
+// cursor is Halo's own high-water mark, never the local clock.
+func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
+	now := time.Now()
+	pr.run.FinishedAt = &now
+	st := pr.state
+	st.LastPullAt = &now
+	if runErr != nil {
+		msg := runErr.Error()
+		pr.run.Error = msg
+		st.LastError = &msg
+	} else {
+		st.LastError = nil
+		st.LastSuccessAt = &now
+		if pr.fullWalk {
+			st.LastFullAt = &now
+		}
+		if !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)) {
+			c := pr.maxSeen
+			st.Cursor = &c
+		} else if st.Cursor == nil {
+			// An empty entity still gets a cursor, so the next pull is
+			// incremental from the start of this one (less the overlap).
+			c := pr.started
+			st.Cursor = &c
+		}
+	}
+	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		if runErr == nil {
+			rows, err := p.Store.LiveCount(ctx, tx, pr.spec.table())
+			if err != nil {
+				return err
+			}
+			st.Rows = int64(rows)
+		}
+		if err := p.Store.SaveState(ctx, tx, st); err != nil {
+			return err
+		}
+		return p.Store.FinishRun(ctx, tx, pr.run)
+	})
+}
+
+func (p *Puller) progress(pr *pullRun) {
+	if p.ProgressFunc == nil {
+		return
+	}
+	p.ProgressFunc(Progress{Entity: pr.spec.name, Fetched: pr.fetched, Total: pr.total, Requests: pr.counter.Load(), Started: pr.started})
+}
+
+// pullDeletedTickets tombstones the tickets Halo lists with deleted=true.
+// Deleted tickets are hidden from the normal list (halo-api.md §4), so this
+// is the only way a deletion in Halo reaches the mirror between full scans.
+func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
+	params := url.Values{"deleted": {"true"}}
+	if pr.bound != nil {
+		params.Set("lastupdatefromdate", halo.FormatQueryTime(*pr.bound))
+	}
+	var keys [][]any
+	for b, err := range ticketWalker(ctx, p.Halo, params) {
+		if err != nil {
+			return fmt.Errorf("deleted tickets: %w", err)
+		}
+		for _, r := range b.rows {
+			keys = append(keys, r.Keys)
+			if r.UpdatedAt != nil && r.UpdatedAt.After(pr.maxSeen) {
+				pr.maxSeen = *r.UpdatedAt
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		n, err := p.Store.Tombstone(ctx, tx, pr.spec.table(), keys)
+		pr.run.Tombstoned += int64(n)
+		if err != nil {
+			return err
+		}
+		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
+	})
+}
