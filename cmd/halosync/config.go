@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -51,6 +52,15 @@ type Config struct {
 // loadConfig reads the environment. A malformed value fails with one line
 // naming the variable and what is expected; secret values are never echoed.
 func loadConfig() (*Config, error) {
+	// An empty variable (HALO_TENANT= in an env file) means "not set", so its
+	// default applies instead of a parse error on "".
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		key := t.Field(i).Tag.Get("envconfig")
+		if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) == "" {
+			_ = os.Unsetenv(key)
+		}
+	}
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		var pe *envconfig.ParseError
@@ -99,7 +109,7 @@ func expectedKind(typeName string) string {
 		return "a whole number"
 	case "float64":
 		return "a number"
-	case "Duration":
+	case "Duration", "time.Duration":
 		return "a duration such as 30s, 5m or 1h"
 	}
 	return "a " + typeName
@@ -145,13 +155,9 @@ func (c *Config) haloConfig() (halo.Config, error) {
 	}
 	auth := base + "/auth"
 	if c.HaloAuthServer != "" {
-		a, err := halo.NormalizeBaseURL(c.HaloAuthServer, c.HaloAllowInsecure)
-		if err != nil {
+		if auth, err = normalizeAuthURL(c.HaloAuthServer, c.HaloAllowInsecure); err != nil {
 			return halo.Config{}, fmt.Errorf("HALO_AUTH_SERVER: %w", err)
 		}
-		// The auth server keeps its path (usually /auth); only a trailing
-		// /token is dropped, since users paste the token URL too.
-		auth = strings.TrimSuffix(strings.TrimRight(authWithPath(c.HaloAuthServer, a), "/"), "/token")
 	}
 	if c.HaloClientID == "" {
 		return halo.Config{}, errors.New("HALO_CLIENT_ID: required, not set (the API application's client ID from Configuration > Integrations > HaloPSA API)")
@@ -173,18 +179,28 @@ func (c *Config) haloConfig() (halo.Config, error) {
 	}, nil
 }
 
-// authWithPath keeps the path of a pasted auth server URL on the normalised
-// scheme and host.
-func authWithPath(raw, normalised string) string {
-	s := raw
+// normalizeAuthURL reads a pasted authorisation server: its scheme and host
+// follow the resource server's rules, its path is kept (usually /auth, the
+// default when none is given) and a trailing /token is dropped, since users
+// paste the token URL too.
+func normalizeAuthURL(raw string, allowInsecure bool) (string, error) {
+	s := strings.TrimSpace(raw)
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Path == "" || u.Path == "/" {
-		return normalised + "/auth"
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("expected a URL such as https://acme.halopsa.com/auth, got %q", raw)
 	}
-	return normalised + strings.TrimRight(u.Path, "/")
+	base, err := halo.NormalizeBaseURL(u.Scheme+"://"+u.Host, allowInsecure)
+	if err != nil {
+		return "", err
+	}
+	path := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/token")
+	if path == "" {
+		path = "/auth"
+	}
+	return base + path, nil
 }
 
 // schedule returns the pull schedule.

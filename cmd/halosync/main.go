@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -79,6 +80,13 @@ func newApp(ctx context.Context, needHalo bool) (*app, error) {
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, errors.New("DATABASE_URL: not a valid Postgres URL or DSN")
+	}
+	// Each running pull holds one connection for its entity lock and uses
+	// others for its pages, and River needs some of its own: pgx's default
+	// (4 on a 2-core machine) would starve them. pool_max_conns in
+	// DATABASE_URL still wins.
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		pcfg.MaxConns = int32(max(20, 3*cfg.Workers+8))
 	}
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, fmt.Errorf("database: %w", err)

@@ -126,4 +126,3 @@ func enqueue(cmd *cobra.Command, a *app, entities []string, full, wait bool) err
 		}
 	}
 }
-

@@ -7,7 +7,7 @@
 #   deploy/local/postgres.sh stop      stop it
 #   deploy/local/postgres.sh url [DB]  print postgres://postgres@127.0.0.1:PORT/DB?sslmode=disable
 #   deploy/local/postgres.sh status    running or not, where, which port
-#   deploy/local/postgres.sh psql ...  run psql against it (extra args passed through)
+#   deploy/local/postgres.sh psql ...  run psql against it (args passed through; -d DB picks a database)
 #   deploy/local/postgres.sh destroy   stop and delete the data folder
 #
 # Only the URL goes to stdout, so `url=$(deploy/local/postgres.sh start)` works; chatter goes to stderr.
@@ -306,7 +306,9 @@ psql)
 		ensure_bins
 		psql_bin="$bin/psql"
 	fi
-	exec "$psql_bin" "$(url_for)" "$@"
+	# Via PG* variables rather than a URL argument, so `psql -d otherdb` still reaches this cluster.
+	PGHOST=127.0.0.1 PGPORT=$(<"$portfile") PGUSER=postgres PGDATABASE=postgres PGSSLMODE=disable \
+		exec "$psql_bin" "$@"
 	;;
 destroy)
 	bash "$0" stop || true

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make demo`: a complete halosync on this machine, no Halo account needed.
+#   1. builds bin/halosync
+#   2. uses DATABASE_URL, or the throwaway local cluster (deploy/local/postgres.sh) with a `halosync` database
+#   3. applies the migrations
+#   4. serves a fake Halo (generated medium tenant) on 127.0.0.1:8089 in the background
+#   5. runs the worker in the foreground until Ctrl-C; the fake Halo is stopped on exit
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+FAKE_ADDR=${FAKE_ADDR:-127.0.0.1:8089}
+export HALOSYNC_HTTP_ADDR=${HALOSYNC_HTTP_ADDR:-127.0.0.1:8080}
+pg=(bash deploy/local/postgres.sh)
+
+echo "==> building bin/halosync"
+make --no-print-directory build
+
+if [[ -z ${DATABASE_URL:-} ]]; then
+	echo "==> DATABASE_URL not set: using the local cluster (deploy/local/postgres.sh)"
+	"${pg[@]}" start >/dev/null
+	if [[ $("${pg[@]}" psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'halosync'") != 1 ]]; then
+		"${pg[@]}" psql -qc 'CREATE DATABASE halosync'
+	fi
+	DATABASE_URL=$("${pg[@]}" url halosync)
+fi
+export DATABASE_URL
+echo "    DATABASE_URL=$DATABASE_URL"
+
+echo "==> bin/halosync migrate"
+bin/halosync migrate
+
+echo "==> fake Halo on http://$FAKE_ADDR (medium tenant)"
+bin/halosync fakehalo --addr "$FAKE_ADDR" --size medium &
+fake_pid=$!
+trap 'kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+
+# Wait until it accepts connections (or died).
+host=${FAKE_ADDR%:*} port=${FAKE_ADDR##*:}
+for ((i = 0; ; i++)); do
+	if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then break; fi
+	kill -0 "$fake_pid" 2>/dev/null || { echo "fake Halo exited; see its output above" >&2; exit 1; }
+	((i < 300)) || { echo "fake Halo did not listen on $FAKE_ADDR within 30s" >&2; exit 1; }
+	sleep 0.1
+done
+
+export HALO_RESOURCE_SERVER="http://$FAKE_ADDR"
+export HALO_CLIENT_ID=halosync-demo
+export HALO_CLIENT_SECRET=demo-secret
+export HALOSYNC_LOG_LEVEL=${HALOSYNC_LOG_LEVEL:-info}
+
+psql_cmd="psql '$DATABASE_URL'"
+cat <<MSG
+
+==> starting the worker (Ctrl-C stops it and the fake Halo). Things to try in another terminal:
+
+  River UI (jobs, retries, schedule):   http://$HALOSYNC_HTTP_ADDR/riverui/
+  Health / metrics:                     http://$HALOSYNC_HTTP_ADDR/readyz   http://$HALOSYNC_HTTP_ADDR/metrics
+
+  What got synced:
+    $psql_cmd -c "SELECT count(*), max(synced_at) FROM halo.tickets"
+    $psql_cmd -c "SELECT id, summary, client_name, status_id, halo_updated_at FROM halo.tickets ORDER BY halo_updated_at DESC LIMIT 10"
+    $psql_cmd -c "SELECT entity, mode, started_at, fetched, inserted, updated, error FROM halosync.runs ORDER BY id DESC LIMIT 10"
+
+  Edit a ticket in Postgres; the worker pushes the change to (fake) Halo:
+    $psql_cmd -c "UPDATE halo.tickets SET summary = summary || ' (edited in Postgres)' WHERE id = (SELECT min(id) FROM halo.tickets WHERE deleted_at IS NULL)"
+
+  Sync state per entity:
+    DATABASE_URL='$DATABASE_URL' bin/halosync status
+
+MSG
+
+bin/halosync worker
