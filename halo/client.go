@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -39,6 +42,41 @@ type Config struct {
 	Limiter Limiter
 	// AllowInsecure permits plain-http base URLs on non-loopback hosts (lab setups).
 	AllowInsecure bool
+	// Retry, when Tries > 1, retries transient failures in process (see RetryPolicy).
+	Retry RetryPolicy
+}
+
+// RetryPolicy is the client's bounded in-process retry. A GET (idempotent) is
+// retried after transient failures: 5xx, timeouts, connection errors, and 429
+// when a Limiter is set (its Wait then holds the retry until the window allows
+// it). Any method is retried when the failure proves nothing reached Halo: the
+// limiter refused without a *WaitError (e.g. its database hiccupped), the token
+// could not be fetched for a transient reason, or the connection was refused.
+// A POST whose fate is unknown is never retried (a create could duplicate).
+// Every try goes through the Limiter. A *WaitError is never retried here: the
+// caller (River) snoozes instead.
+type RetryPolicy struct {
+	Tries int           // total tries of one call; 0 or 1 disables retries
+	Base  time.Duration // first backoff; default 500ms
+	Max   time.Duration // backoff cap; default 8s
+}
+
+// DefaultRetry survives a Halo answering 20 % of requests with 5xx: six
+// tries, backing off 0.5 s → 1 → 2 → 4 → 8 s (with jitter), so one call fails
+// with odds 0.2⁶ ≈ 1 in 15,000 — a pull of hundreds of pages gets through.
+var DefaultRetry = RetryPolicy{Tries: 6, Base: 500 * time.Millisecond, Max: 8 * time.Second}
+
+func (p RetryPolicy) backoff(try int) time.Duration {
+	base, ceil := p.Base, p.Max
+	if base <= 0 {
+		base = 500 * time.Millisecond
+	}
+	if ceil <= 0 {
+		ceil = 8 * time.Second
+	}
+	d := min(base<<min(try-1, 20), ceil)
+	// ±25 % jitter so retries of parallel calls do not line up.
+	return d - d/4 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
 // Limiter lets sync/jobs put a shared rate budget and circuit breaker in front of
@@ -56,6 +94,10 @@ type RequestInfo struct {
 	Method   string
 	Path     string // e.g. "/api/Tickets"
 	Priority int    // from WithPriority; 0 by default
+	// Refreshed is true when this request is the retry after a 401 with a
+	// freshly fetched token: a 401 now means the credentials themselves are
+	// refused. A 401 with Refreshed false is followed by that retry.
+	Refreshed bool
 }
 
 type priorityKey struct{}
@@ -72,6 +114,7 @@ type Client struct {
 	userAgent  string
 	hc         *http.Client
 	limiter    Limiter
+	retry      RetryPolicy
 	tokens     *tokenCache
 	secret     string
 	requests   atomic.Int64
@@ -103,7 +146,7 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
 	}
-	c := &Client{base: base, userAgent: cfg.UserAgent, hc: hc, limiter: cfg.Limiter, secret: cfg.ClientSecret}
+	c := &Client{base: base, userAgent: cfg.UserAgent, hc: hc, limiter: cfg.Limiter, secret: cfg.ClientSecret, retry: cfg.Retry}
 	tokenHTTP := &http.Client{
 		Transport: &userAgentTransport{base: transportOf(hc), ua: cfg.UserAgent},
 		Timeout:   hc.Timeout,
@@ -147,14 +190,71 @@ func apiPath(p string) string {
 	return "/api" + p
 }
 
-// do sends one /api request and returns the body of a 2xx reply. A 401 invalidates
-// the cached token and the request is retried exactly once with a fresh token; a
-// second 401 is an *AuthError. Nothing else is retried here: 429 and 5xx go back to
-// the caller, whose limiter/job decides when to try again.
+// do sends one /api request and returns the body of a 2xx reply, retrying per
+// the client's RetryPolicy (see there for what is retried).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
 	path = apiPath(path)
+	tries := max(c.retry.Tries, 1)
+	for try := 1; ; try++ {
+		b, err := c.doOnce(ctx, method, path, query, body)
+		if err == nil || try >= tries || ctx.Err() != nil || !c.retryable(method, err) {
+			return b, err
+		}
+		t := time.NewTimer(c.retry.backoff(try))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// retryable says whether a failed try may be tried again in process.
+func (c *Client) retryable(method string, err error) bool {
+	var wait *WaitError
+	if errors.As(err, &wait) {
+		return false // the limiter decided; the caller waits (River snoozes)
+	}
+	var ns *notSentError
+	if errors.As(err, &ns) {
+		// Nothing reached Halo's API: a limiter failure, or the token could
+		// not be fetched for a transient reason.
+		return ns.limiter || IsTransient(err)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return false
+	}
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return c.limiter != nil
+	}
+	return IsTransient(err)
+}
+
+// notSentError marks a failure that happened before the request left: the
+// limiter refused, or no token could be had. Its text is the cause's.
+type notSentError struct {
+	err     error
+	limiter bool
+}
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// doOnce sends one /api request. A 401 invalidates the cached token and the
+// request is retried exactly once with a fresh token; a second 401 is an
+// *AuthError. Nothing else is retried here.
+func (c *Client) doOnce(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		res, err := c.send(ctx, method, path, query, body)
+		res, err := c.send(ctx, method, path, query, body, attempt > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -178,14 +278,14 @@ type result struct {
 
 // send performs one HTTP exchange with limiter bookkeeping. err is non-nil only when
 // no usable response arrived (limiter refusal, token failure, transport error).
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte) (result, error) {
-	info := &RequestInfo{Method: method, Path: path}
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte, refreshed bool) (result, error) {
+	info := &RequestInfo{Method: method, Path: path, Refreshed: refreshed}
 	if p, ok := ctx.Value(priorityKey{}).(int); ok {
 		info.Priority = p
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx, info); err != nil {
-			return result{}, fmt.Errorf("halo: %s %s: limiter: %w", method, path, err)
+			return result{}, &notSentError{err: fmt.Errorf("halo: %s %s: limiter: %w", method, path, err), limiter: true}
 		}
 	}
 	res, err := c.exchange(ctx, method, path, query, body)
@@ -206,7 +306,7 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 	}
 	tok, src, err := c.tokens.token()
 	if err != nil {
-		return res, err
+		return res, &notSentError{err: err}
 	}
 	c.lastBearer.Store(&tok.AccessToken)
 	u := c.base + path

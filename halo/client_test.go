@@ -398,8 +398,8 @@ func TestLimiter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []RequestInfo{
 		{Method: "GET", Path: "/api/Tickets/42", Priority: 5},
-		{Method: "GET", Path: "/api/Tickets/42", Priority: 5},
-	}, l.waits, "around every HTTP attempt, the retry included")
+		{Method: "GET", Path: "/api/Tickets/42", Priority: 5, Refreshed: true},
+	}, l.waits, "around every HTTP attempt, the retry (with a refreshed token) included")
 	require.Equal(t, []int{401, 200}, l.dones)
 
 	deny := &RateLimitedError{Message: "budget spent"}

@@ -42,6 +42,7 @@ func (s Schedule) Interval(entity string) time.Duration {
 type Config struct {
 	Pool     *pgxpool.Pool
 	Puller   *hsync.Puller
+	Pusher   *hsync.Pusher // works push jobs (local edits → Halo); may be nil for insert-only clients
 	Schedule Schedule
 	Logger   *slog.Logger
 	// Workers is the number of pulls one process runs at once.
@@ -61,10 +62,14 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		Logger:      cfg.Logger,
 		Workers:     workers,
 		RetryPolicy: RetryPolicy{},
-		Middleware:  cfg.Middleware,
-		// A SIGKILLed worker leaves its jobs "running". Rescue them after
-		// ten minutes rather than River's hour: a pull still alive after
-		// that only meets its own advisory lock and snoozes (ErrBusy).
+		// patience first: a job's Halo requests wait at most JobMaxWait in
+		// process, longer waits snooze the job (see Steer).
+		Middleware: append([]rivertype.Middleware{patience}, cfg.Middleware...),
+		// A SIGKILLed worker leaves its jobs "running". Pulls whose entity
+		// lock is free are made available at once when a worker starts
+		// (EnqueueStale → RescueOrphanedPulls); anything else is rescued
+		// after ten minutes rather than River's hour: a pull still alive
+		// after that only meets its own advisory lock and snoozes (ErrBusy).
 		RescueStuckJobsAfter: 10 * time.Minute,
 	}
 	if cfg.Periodic {
@@ -72,6 +77,8 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		rc.Queues = map[string]river.QueueConfig{QueuePull: {MaxWorkers: n}}
 		rc.PeriodicJobs = periodicJobs(cfg.Schedule)
 	}
+	addFetch(workers, rc, cfg)
+	addPush(workers, rc, cfg)
 	c, err := river.NewClient(riverpgxv5.New(cfg.Pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -97,7 +104,14 @@ func periodicJobs(s Schedule) []*river.PeriodicJob {
 // EnqueueStale inserts a pull for every entity whose last successful pull is
 // older than its interval (or that never ran), so a worker that starts after
 // a stop catches up at once instead of waiting for the next period.
+//
+// First it makes pulls a killed worker left "running" available again
+// (store.RescueOrphanedPulls), so they neither block the entity's unique
+// jobs nor wait for River's rescuer.
 func EnqueueStale(ctx context.Context, c *river.Client[pgx.Tx], st *store.Store, s Schedule) ([]string, error) {
+	if _, err := st.RescueOrphanedPulls(ctx, PullArgs{}.Kind()); err != nil {
+		return nil, err
+	}
 	var stale []string
 	for _, e := range hsync.PullOrder {
 		state, err := st.GetState(ctx, st.Pool, e)

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -14,16 +15,29 @@ import (
 
 // Snooze durations. Halo's rate limit is a rolling five-minute window that
 // sends no Retry-After (halo-api.md §8): a few seconds of waiting helps
-// nothing, so a 429 waits a minute, and a busy entity a little.
+// nothing, so a 429 that reaches a job waits a minute (the Guard has already
+// blocked the shared budget until the window rolls, and the next attempt
+// snoozes until then), and a busy entity a little.
 const (
 	snoozeBusy        = 15 * time.Second
 	snoozeRateLimited = time.Minute
 )
 
-// Steer turns an error from sync into River's language: snooze when a
-// request may not go out yet (attempts are not burned), cancel when retrying
-// cannot help (the reason stays on the job and in the run ledger), and plain
-// errors for transient failures, retried by RetryPolicy.
+// JobMaxWait is how long a job's Halo request may wait in process for the
+// breaker or the rate budget; a longer wait snoozes the job (JobSnooze, so no
+// attempt is burned) instead of holding a worker slot.
+const JobMaxWait = hsync.ShortWait
+
+// Steer turns an error from sync into River's language:
+//
+//   - a request may not go out yet (*halo.WaitError: breaker open, budget
+//     spent; a 429; the entity busy): JobSnooze until it may — River does not
+//     count a snooze as an attempt;
+//   - retrying cannot help (refused credentials, 403, 400, 404, the
+//     mass-delete guard): JobCancel, with the error kept on the job (and by
+//     sync in the run ledger, halosync.runs.error);
+//   - anything else (5xx and timeouts that outlived the client's in-process
+//     retries, database errors): the error itself, retried by RetryPolicy.
 func Steer(err error) error {
 	if err == nil {
 		return nil
@@ -34,16 +48,17 @@ func Steer(err error) error {
 		auth   *halo.AuthError
 		forbid *halo.ForbiddenError
 		valid  *halo.ValidationError
+		nf     *halo.NotFoundError
 		mass   *hsync.MassDeleteError
 	)
 	switch {
 	case errors.Is(err, hsync.ErrBusy):
 		return river.JobSnooze(snoozeBusy)
 	case errors.As(err, &wait):
-		return river.JobSnooze(max(wait.Until.Sub(time.Now()), time.Second))
+		return river.JobSnooze(max(time.Until(wait.Until), time.Second))
 	case errors.As(err, &rl):
-		return river.JobSnooze(snoozeRateLimited)
-	case errors.As(err, &auth), errors.As(err, &forbid), errors.As(err, &valid), errors.As(err, &mass):
+		return river.JobSnooze(max(snoozeRateLimited, rl.RetryAfter))
+	case errors.As(err, &auth), errors.As(err, &forbid), errors.As(err, &valid), errors.As(err, &nf), errors.As(err, &mass):
 		return river.JobCancel(err)
 	}
 	return err
@@ -51,14 +66,26 @@ func Steer(err error) error {
 
 // RetryPolicy retries transient failures exponentially with jitter, from
 // 10 s up to 30 minutes: longer than River's default first steps, because a
-// Halo outage rarely clears in a second.
+// Halo outage rarely clears in a second (and the client has already retried
+// in process).
 type RetryPolicy struct{}
 
 // NextRetry implements river.ClientRetryPolicy.
 func (RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	attempt := max(len(job.Errors), 0)
-	d := 10 * time.Second << min(attempt, 10)
+	return time.Now().Add(retryDelay(len(job.Errors)))
+}
+
+// retryDelay is the wait after the given number of failed attempts:
+// 10 s · 2^n, capped at 30 minutes, jittered to 7/8–9/8 of it.
+func retryDelay(failures int) time.Duration {
+	d := 10 * time.Second << min(max(failures, 0), 10)
 	d = min(d, 30*time.Minute)
 	jitter := time.Duration(rand.Int64N(int64(d) / 4))
-	return time.Now().Add(d - d/8 + jitter)
+	return d - d/8 + jitter
 }
+
+// patience bounds the in-process waits of every job's Halo requests (see
+// JobMaxWait), pushes and fetches included.
+var patience = river.WorkerMiddlewareFunc(func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+	return doInner(hsync.WithMaxWait(ctx, JobMaxWait))
+})

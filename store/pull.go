@@ -101,7 +101,7 @@ func (s *Store) LockEntity(ctx context.Context, entity string, wait bool) (func(
 // CountMissing counts live rows of t (single bigint key) whose id is not in seen.
 func (s *Store) CountMissing(ctx context.Context, q Querier, t *Table, seen []int64) (int, error) {
 	var n int
-	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND NOT (id = ANY($1::bigint[]))`, t.Name), nonNilInt64s(seen)).Scan(&n)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND id > 0 AND NOT (id = ANY($1::bigint[]))`, t.Name), nonNilInt64s(seen)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count missing %s: %w", t.Entity, err)
 	}
@@ -180,7 +180,7 @@ func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) er
 	return nil
 }
 
-const missingActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND NOT EXISTS (
+const missingActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND a.id > 0 AND a.ticket_id > 0 AND NOT EXISTS (
 	SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS s(ticket_id, id) WHERE s.ticket_id = a.ticket_id AND s.id = a.id)`
 
 // CountMissingActions counts live actions whose (ticket_id, id) was not seen.

@@ -41,7 +41,7 @@ func (s *Store) TombstoneMissing(ctx context.Context, tx pgx.Tx, t *Table, seenI
 		return 0, fmt.Errorf("store: TombstoneMissing needs a single bigint key; %s has %v", t.Entity, t.Keys)
 	}
 	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND NOT (%s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+WHERE deleted_at IS NULL AND %[2]s > 0 AND NOT (%[2]s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
 	return s.tombstoneExec(ctx, tx, t, sql, nonNilInt64s(seenIDs))
 }
 
@@ -63,7 +63,7 @@ WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier
 func (s *Store) TombstoneMissingActions(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
 	t := Tables["actions"]
 	sql := `UPDATE halo.actions SET deleted_at = now(), synced_at = now()
-WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`
+WHERE ticket_id = $1 AND deleted_at IS NULL AND id > 0 AND NOT (id = ANY($2::bigint[]))`
 	return s.tombstoneExec(ctx, tx, t, sql, ticketID, nonNilInt64s(seenIDs))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/url"
 	"strconv"
 	"time"
@@ -190,7 +191,10 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	var seenTickets, seenIDs []int64
 	first := true
 	recordCount := 0
-	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{}) {
+	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[halo.Page[halo.Action], error] {
+		return p.Halo.Actions(ctx, &halo.ListOptions{})
+	})
+	for page, err := range pages {
 		if err != nil {
 			var ve *halo.ValidationError
 			if first && errors.As(err, &ve) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -51,6 +52,9 @@ type Puller struct {
 	// WaitForLock makes Pull wait for another process pulling the same
 	// entity instead of returning ErrBusy.
 	WaitForLock bool
+	// OnRun, if set, is called with every finished ledger row (pulls and
+	// targeted fetches), e.g. to count records for metrics.
+	OnRun func(*store.Run)
 }
 
 // ErrBusy is returned when another process is pulling the same entity.
@@ -207,7 +211,8 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 // re-run re-reads it from the same bound (the cursor only moves in finish).
 func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error {
 	t := pr.spec.table()
-	for b, err := range pr.spec.walk(ctx, p.Halo, params) {
+	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] { return pr.spec.walk(ctx, p.Halo, params) })
+	for b, err := range pages {
 		if err != nil {
 			return err
 		}
@@ -345,6 +350,7 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 			st.Cursor = &c
 		}
 	}
+	defer p.observe(pr.run)
 	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 		if runErr == nil {
 			rows, err := p.Store.LiveCount(ctx, tx, pr.spec.table())

@@ -47,6 +47,10 @@ type Config struct {
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
 	AutoMigrate       bool          `envconfig:"HALOSYNC_AUTO_MIGRATE" default:"true" desc:"Apply migrations when worker or sync starts"`
+
+	// Read by the OpenTelemetry exporters themselves (with the other OTEL_EXPORTER_OTLP_* variables);
+	// listed here so `halosync config` shows it.
+	OTLPEndpoint string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP endpoint for traces and metrics (unset: no OTLP export; GET /metrics is always served)" example:"http://otel-collector:4318"`
 }
 
 // loadConfig reads the environment. A malformed value fails with one line

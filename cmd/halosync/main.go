@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/telemetry"
 	"github.com/halosync/halosync/migrations"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -46,6 +47,7 @@ func newRoot() *cobra.Command {
 		Version:       version,
 	}
 	root.AddCommand(newMigrateCmd(), newSyncCmd(), newWorkerCmd(), newConfigCmd(), newFakeHaloCmd())
+	root.AddCommand(newStatusCmd(), newJobsCmd(), newConflictsCmd(), newRejectsCmd(), newPushesCmd(), newCheckCmd())
 	return root
 }
 
@@ -56,10 +58,11 @@ type app struct {
 	pool  *pgxpool.Pool
 	store *store.Store
 	halo  *halo.Client
+	tel   *telemetry.Telemetry // worker only; nil for the other commands
 }
 
 // newApp loads the configuration and opens what the command needs.
-func newApp(ctx context.Context, needHalo bool) (*app, error) {
+func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error) {
 	cfg, err := loadConfig()
 	if err != nil {
 		return nil, err
@@ -68,11 +71,16 @@ func newApp(ctx context.Context, needHalo bool) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: newLogger(cfg, os.Stderr)}
+	a.store = store.New(nil) // its pool is opened below; the Halo guard shares it
 	if needHalo {
 		hc, err := cfg.haloConfig()
 		if err != nil {
 			return nil, err
 		}
+		// Circuit breakers and the rate budget shared through Postgres,
+		// plus bounded in-process retries of idempotent requests.
+		hc.Limiter, hc.Retry = newGuard(cfg, a.store, a.log), halo.DefaultRetry
+		applyHalo(opts, cfg, &hc)
 		if a.halo, err = halo.New(hc); err != nil {
 			return nil, fmt.Errorf("halo client: %w", err)
 		}
@@ -88,6 +96,7 @@ func newApp(ctx context.Context, needHalo bool) (*app, error) {
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
 		pcfg.MaxConns = int32(max(20, 3*cfg.Workers+8))
 	}
+	applyPool(opts, pcfg)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -95,7 +104,8 @@ func newApp(ctx context.Context, needHalo bool) (*app, error) {
 		a.pool.Close()
 		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
 	}
-	a.store = store.New(a.pool)
+	a.store.Pool = a.pool
+	applyApp(opts, a)
 	return a, nil
 }
 

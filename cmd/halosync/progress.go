@@ -33,15 +33,28 @@ func newProgress(out *os.File, log *slog.Logger, rate string) *progress {
 	return p
 }
 
-// eta estimates the time left at the current rate budget: Halo's request
-// budget, not the network, is what bounds a large pull.
+// eta estimates the time left. Halo's request budget usually bounds a large
+// pull, so the rows left are turned into requests at the rows per request
+// seen so far (100 for most lists, 50 for assets, one ticket per request
+// when actions are read per ticket) and spread over the budget; when the
+// pull runs slower than the budget allows, its observed speed wins.
 func (p *progress) eta(ev hsync.Progress) time.Duration {
 	left := ev.Total - ev.Fetched
-	if left <= 0 || p.perSec <= 0 {
+	if left <= 0 {
 		return 0
 	}
-	requests := float64(left+99) / 100
-	return time.Duration(requests / p.perSec * float64(time.Second))
+	var eta float64
+	if p.perSec > 0 {
+		perRequest := 100.0
+		if ev.Requests > 0 && ev.Fetched > 0 {
+			perRequest = max(float64(ev.Fetched)/float64(ev.Requests), 1)
+		}
+		eta = float64(left) / perRequest / p.perSec
+	}
+	if elapsed := time.Since(ev.Started).Seconds(); ev.Fetched > 0 && elapsed > 0 {
+		eta = max(eta, float64(left)/(float64(ev.Fetched)/elapsed))
+	}
+	return time.Duration(eta * float64(time.Second))
 }
 
 func (p *progress) update(ev hsync.Progress) {

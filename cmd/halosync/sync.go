@@ -23,7 +23,7 @@ func newSyncCmd() *cobra.Command {
 		Use:   "sync",
 		Short: "Pull from Halo now: in this process (--once) or by enqueueing jobs for the workers",
 		Long: "Without --once, enqueue pulls for the running workers (with --wait, wait until they finish).\n" +
-			"With --once, run one complete cycle in this process and exit 0 on success, non-zero otherwise\n" +
+			"With --once, run one complete cycle in this process, push pending local edits to Halo, and exit 0 on success, non-zero otherwise\n" +
 			"(for cron, tests and first setup). --full walks every record and reconciles deletions.\n\n" +
 			"Entities: " + strings.Join(hsync.PullOrder, ", ") + " (tickets include their actions).",
 		Example: "  halosync sync --once\n  halosync sync --once --entity tickets --full\n  halosync sync --entity clients --wait",
@@ -57,7 +57,10 @@ func newSyncCmd() *cobra.Command {
 			for _, r := range runs {
 				fmt.Fprintf(out, "%-13s %-11s %8d %8d %8d %8d %9d %10d %8d\n", r.Entity, r.Mode, r.Requests, r.Fetched, r.Inserted, r.Updated, r.Unchanged, r.Tombstoned, r.Rejected)
 			}
-			if err != nil {
+			// Then the other direction: local edits of the mirror go to Halo, so cron users get both.
+			pushed, perr := a.pusher().PushPending(ctx)
+			fmt.Fprintf(out, "pushed %d local change(s) to Halo\n", pushed)
+			if err = errors.Join(err, perr); err != nil {
 				return fmt.Errorf("sync failed: %w", err)
 			}
 			return nil

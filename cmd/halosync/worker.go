@@ -2,16 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/cobra"
 
+	"github.com/halosync/halosync/internal/server"
+	"github.com/halosync/halosync/internal/telemetry"
 	"github.com/halosync/halosync/jobs"
-	"github.com/halosync/halosync/migrations"
+	hsync "github.com/halosync/halosync/sync"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -21,11 +22,25 @@ func newWorkerCmd() *cobra.Command {
 		Long: "Run the sync worker until SIGTERM or Ctrl-C. At start it pulls at once every entity whose last\n" +
 			"pull is older than its interval; then River's periodic jobs keep each entity fresh. Several\n" +
 			"replicas can run against one database. On SIGTERM it stops taking jobs, lets running ones\n" +
-			"finish (up to 30 s, then cancels them; they resume on the next run) and exits 0.",
+			"finish (up to 30 s, then cancels them; they resume on the next run) and exits 0.\n\n" +
+			"HTTP on HALOSYNC_HTTP_ADDR: GET /healthz, GET /readyz, GET /metrics (Prometheus),\n" +
+			"POST /webhooks/halo (HMAC Token header with HALO_WEBHOOK_SECRET, or admin basic auth) and the\n" +
+			"River UI at /riverui/ (basic auth HALOSYNC_ADMIN_USER / HALOSYNC_ADMIN_PASSWORD; without a\n" +
+			"password it is served only on a loopback address). OTLP export of traces and metrics when\n" +
+			"OTEL_EXPORTER_OTLP_ENDPOINT is set.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			a, err := newApp(ctx, true)
+			tel, err := telemetry.New(ctx, telemetry.Options{Version: version, OTLPEndpoint: telemetry.OTLPEndpointFromEnv(), Global: true})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = tel.Shutdown(sctx)
+			}()
+			a, err := newApp(ctx, true, withTelemetry(tel))
 			if err != nil {
 				return err
 			}
@@ -39,9 +54,21 @@ func newWorkerCmd() *cobra.Command {
 }
 
 func runWorker(ctx context.Context, a *app) error {
+	puller := a.puller()
+	var mw []rivertype.Middleware
+	if a.tel != nil {
+		puller.OnRun = a.tel.Metrics.RecordRun
+		mw = append(mw, a.tel.RiverMiddleware())
+		if err := a.tel.ObserveStore(a.store, hsync.PullOrder); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		if ep := telemetry.OTLPEndpointFromEnv(); ep != "" {
+			a.log.Info("exporting traces and metrics by OTLP", "endpoint", ep)
+		}
+	}
 	rc, err := jobs.NewClient(jobs.Config{
-		Pool: a.pool, Puller: a.puller(), Schedule: a.cfg.schedule(), Logger: a.log,
-		Workers: a.cfg.Workers, Periodic: true,
+		Pool: a.pool, Puller: puller, Pusher: a.pusher(), Schedule: a.cfg.schedule(), Logger: a.log,
+		Workers: a.cfg.Workers, Periodic: true, Middleware: mw,
 	})
 	if err != nil {
 		return err
@@ -50,19 +77,19 @@ func runWorker(ctx context.Context, a *app) error {
 	if err != nil {
 		return fmt.Errorf("HALOSYNC_HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ok, err := migrations.Current(r.Context(), a.pool)
-		if err != nil || !ok {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
+	// The HTTP server (and the River UI's background queries) outlive ctx until the jobs have drained.
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrv()
+	srv, err := server.New(srvCtx, server.Config{
+		Pool: a.pool, River: rc, Log: a.log, Telemetry: a.tel, Addr: a.cfg.HTTPAddr,
+		AdminUser: a.cfg.AdminUser, AdminPassword: a.cfg.AdminPassword, WebhookSecret: a.cfg.HaloWebhookSecret,
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); err != nil {
 			a.log.Error("http server", "err", err)
 		}
 	}()
@@ -70,11 +97,13 @@ func runWorker(ctx context.Context, a *app) error {
 	if err := rc.Start(ctx); err != nil {
 		return fmt.Errorf("start river: %w", err)
 	}
+	go func() { _ = jobs.ListenPush(ctx, a.pool, rc) }() // local edits → push jobs at once (NOTIFY halosync_push)
 	stale, err := jobs.EnqueueStale(ctx, rc, a.store, a.cfg.schedule())
 	if err != nil {
 		a.log.Error("enqueue stale entities", "err", err)
 	}
 	a.log.Info("worker started", "http", ln.Addr().String(), "catching_up", stale)
+	srv.LogStartup(ln.Addr().String())
 
 	<-ctx.Done()
 	a.log.Info("shutting down: draining running jobs")
@@ -89,6 +118,7 @@ func runWorker(ctx context.Context, a *app) error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	_ = srv.Shutdown(sctx)
+	stopSrv()
 	a.log.Info("worker stopped")
 	return nil
 }

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/halosync/halosync/halo"
+	hsync "github.com/halosync/halosync/sync"
+)
+
+// checkResult is one line of `halosync check`.
+type checkResult struct {
+	Check   string `json:"check"`
+	Status  string `json:"status"` // OK, WARN, FAIL, SKIP
+	Rows    *int   `json:"rows,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// probe makes one cheap request for an entity and returns how many rows Halo says the API agent sees.
+type probe func(ctx context.Context, c *halo.Client) (rows int, err error)
+
+func firstPage[T any](list func(*halo.Client, context.Context, *halo.ListOptions) iter.Seq2[halo.Page[T], error], paged bool) probe {
+	return func(ctx context.Context, c *halo.Client) (int, error) {
+		opts := &halo.ListOptions{PageSize: 1, Paged: paged}
+		for page, err := range list(c, ctx, opts) {
+			if err != nil {
+				return 0, err
+			}
+			n := len(page.Rows) + len(page.Bad)
+			if page.RecordCount > n {
+				n = page.RecordCount
+			}
+			return n, nil
+		}
+		return 0, nil
+	}
+}
+
+var probes = map[string]probe{
+	hsync.Statuses:    firstPage((*halo.Client).Statuses, false),
+	hsync.TicketTypes: firstPage((*halo.Client).TicketTypes, false),
+	hsync.Teams:       firstPage((*halo.Client).Teams, false),
+	hsync.Priorities:  firstPage((*halo.Client).Priorities, false),
+	hsync.Agents:      firstPage((*halo.Client).Agents, true),
+	hsync.Clients:     firstPage((*halo.Client).Clients, true),
+	hsync.Sites:       firstPage((*halo.Client).Sites, true),
+	hsync.Users:       firstPage((*halo.Client).Users, true),
+	hsync.Contracts:   firstPage((*halo.Client).Contracts, true),
+	hsync.Assets:      firstPage((*halo.Client).Assets, true),
+	hsync.Tickets:     firstPage((*halo.Client).Tickets, true),
+	hsync.Actions:     firstPage((*halo.Client).Actions, true),
+}
+
+func newCheckCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check the Halo connection: configuration, token, then one cheap request per entity, with fixes",
+		Long: "Validate the Halo connection the way the setup guides do: the configuration, a token from the\n" +
+			"authorisation server, then one request per entity (page_size=1). Each line says OK or the problem\n" +
+			"and how to fix it (host form, client secret, scope, the API agent's permissions). Needs no database.\n" +
+			"Exits non-zero when any check fails.",
+		Example: "  halosync check\n  halosync check --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			results := runChecks(cmd.Context())
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := printJSON(out, results); err != nil {
+					return err
+				}
+			} else {
+				printChecks(out, results)
+			}
+			failed := 0
+			for _, r := range results {
+				if r.Status == "FAIL" {
+					failed++
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("check failed: %d problem(s), see above", failed)
+			}
+			return nil
+		},
+	}
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
+func runChecks(ctx context.Context) []checkResult {
+	var res []checkResult
+	cfg, err := loadConfig()
+	if err != nil {
+		return append(res, checkResult{Check: "config", Status: "FAIL", Problem: err.Error(), Fix: "fix the variable named above (halosync config lists them all)"})
+	}
+	hc, err := cfg.haloConfig()
+	if err != nil {
+		r := checkResult{Check: "config", Status: "FAIL", Problem: err.Error()}
+		if strings.HasPrefix(err.Error(), "HALO_RESOURCE_SERVER") || strings.HasPrefix(err.Error(), "HALO_AUTH_SERVER") {
+			r.Fix = "set HALO_RESOURCE_SERVER to your Halo web address, as in the browser: acme.halopsa.com or https://acme.halopsa.com (https; /api is optional)"
+		}
+		return append(res, r)
+	}
+	hc.HTTPClient = &http.Client{Timeout: cfg.HaloTimeout}
+	c, err := halo.New(hc)
+	if err != nil {
+		return append(res, checkResult{Check: "config", Status: "FAIL", Problem: err.Error()})
+	}
+	detail := fmt.Sprintf("%s (token URL %s/token, scope %q", hc.BaseURL, hc.AuthURL, hc.Scope)
+	if hc.Tenant != "" {
+		detail += ", tenant " + hc.Tenant
+	}
+	res = append(res, checkResult{Check: "config", Status: "OK", Detail: detail + ")"})
+
+	if err := c.Authenticate(ctx); err != nil {
+		problem, fix := diagnose(err, "token", hc)
+		res = append(res, checkResult{Check: "token", Status: "FAIL", Problem: problem, Fix: fix})
+		for _, e := range statusEntities() {
+			res = append(res, checkResult{Check: e, Status: "SKIP", Detail: "no token"})
+		}
+		return res
+	}
+	res = append(res, checkResult{Check: "token", Status: "OK", Detail: "issued to client " + hc.ClientID})
+
+	for _, e := range statusEntities() {
+		n, err := probes[e](ctx, c)
+		r := checkResult{Check: e}
+		var ve *halo.ValidationError
+		switch {
+		case err == nil && n == 0 && e != hsync.Actions:
+			r.Status, r.Rows = "WARN", &n
+			r.Problem = "0 records visible to the API agent"
+			r.Fix = permissionFix(e, true)
+		case err == nil:
+			r.Status, r.Rows, r.Detail = "OK", &n, fmt.Sprintf("%d visible", n)
+		case e == hsync.Actions && errors.As(err, &ve):
+			r.Status = "OK"
+			r.Detail = "bulk listing refused by this Halo; actions are read per ticket (one request per changed ticket)"
+		default:
+			r.Status = "FAIL"
+			r.Problem, r.Fix = diagnose(err, e, hc)
+		}
+		res = append(res, r)
+	}
+	return res
+}
+
+// diagnose turns an error into a problem and its fix, in the setup guides' words.
+func diagnose(err error, entity string, hc halo.Config) (problem, fix string) {
+	var (
+		auth   *halo.AuthError
+		forbid *halo.ForbiddenError
+		nf     *halo.NotFoundError
+		rl     *halo.RateLimitedError
+		se     *halo.ServerError
+		ve     *halo.ValidationError
+		dns    *net.DNSError
+		opErr  *net.OpError
+	)
+	problem = err.Error()
+	switch {
+	case errors.As(err, &auth) && auth.TokenRequest:
+		switch auth.Code {
+		case "invalid_client":
+			return problem, "the client ID or secret is wrong: copy HALO_CLIENT_ID and HALO_CLIENT_SECRET again from Configuration > Integrations > HaloPSA API > your application (Authentication Method \"Client ID and Secret (Services)\"); the secret is shown only once, so generate a new one if in doubt"
+		case "invalid_scope":
+			return problem, "HALO_SCOPE names a scope Halo does not know (there is no read:actions or read:sites: actions come with :tickets, sites with :customers); set HALO_SCOPE=all"
+		case "unauthorized_client", "unsupported_grant_type":
+			return problem, "set the API application's Authentication Method to \"Client ID and Secret (Services)\" (client credentials)"
+		case "invalid_request":
+			return problem, "the token request was refused as malformed; for a Halo-hosted instance check HALO_TENANT (the tenant name, e.g. acme), for on-premise set HALO_ON_PREMISE=true"
+		}
+		if auth.Status == http.StatusNotFound || auth.Status == http.StatusMethodNotAllowed || (auth.Code == "" && auth.Status >= 300 && auth.Status < 500) {
+			return fmt.Sprintf("no OAuth token endpoint at %s/token (HTTP %d)", hc.AuthURL, auth.Status),
+				"HALO_RESOURCE_SERVER must be the Halo web address (https://acme.halopsa.com, not a /api or /auth URL); if the authorisation server is elsewhere set HALO_AUTH_SERVER (see Configuration > Integrations > HaloPSA API)"
+		}
+		return problem, "check HALO_CLIENT_ID, HALO_CLIENT_SECRET, HALO_SCOPE=all and, for Halo-hosted instances, HALO_TENANT"
+	case errors.As(err, &auth):
+		return "Halo issued a token but the API refuses it (HTTP 401)",
+			"the token has no usable scope: set HALO_SCOPE=all and, in the API application's Permissions tab, allow read access to this area (" + entity + ")"
+	case errors.As(err, &forbid):
+		return fmt.Sprintf("no permission to read %s (HTTP 403)", entity), permissionFix(entity, false)
+	case errors.As(err, &nf):
+		return fmt.Sprintf("Halo has no such endpoint (HTTP 404 on %s)", nf.Path),
+			"HALO_RESOURCE_SERVER points at the wrong place: use the Halo web address (https://acme.halopsa.com), with or without /api"
+	case errors.As(err, &rl):
+		return "Halo rate-limited the check (HTTP 429)", "wait five minutes (Halo's window is a rolling 5 minutes) and run the check again; if workers run, they share the budget"
+	case errors.As(err, &se):
+		return fmt.Sprintf("Halo answered HTTP %d", se.Status), "a Halo-side failure: try again later; if it persists, check Halo's status page or its logs"
+	case errors.As(err, &ve):
+		return problem, "Halo refused the request; check the message above and the API agent's permissions"
+	case errors.As(err, &dns):
+		return fmt.Sprintf("cannot resolve %s", dns.Name), "check HALO_RESOURCE_SERVER: it must be your Halo web address such as acme.halopsa.com"
+	case errors.As(err, &opErr):
+		return "cannot connect to Halo: " + opErr.Err.Error(), "check HALO_RESOURCE_SERVER (host and port), the network, and any proxy (HTTPS_PROXY)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Halo did not answer in time", "check the network path to Halo, or raise HALO_TIMEOUT"
+	}
+	if strings.Contains(problem, "certificate") || strings.Contains(problem, "tls") {
+		return problem, "TLS failed: use the https address Halo serves with a valid certificate (HALO_RESOURCE_SERVER)"
+	}
+	return problem, "check HALO_RESOURCE_SERVER and the network"
+}
+
+// permissionFix is the setup guides' advice for an entity the API agent cannot (or does not) see.
+func permissionFix(entity string, empty bool) string {
+	prefix := "give the API application's agent (Configuration > Integrations > HaloPSA API > your application > \"Agent to log in as\") "
+	if empty {
+		prefix = "if " + entity + " exist in Halo, the agent may not see them: " + prefix
+	}
+	switch entity {
+	case hsync.Tickets, hsync.Actions:
+		return prefix + "membership of the teams whose tickets should be mirrored (Configuration > Teams), and the application permission read:tickets (or scope all)"
+	case hsync.Clients, hsync.Sites, hsync.Users:
+		return prefix + "\"Allow use of all Customers\" (Agent > Permissions), and the application permission read:customers (or scope all)"
+	case hsync.Assets:
+		return prefix + "\"Allow use of all Customers\" and asset access, and the application permission read:assets (or scope all)"
+	case hsync.Contracts:
+		return prefix + "access to contracts, \"Allow use of all Customers\", and the application permission read:contracts (or scope all)"
+	case hsync.Agents, hsync.Teams:
+		return prefix + "permission to view agents and teams (an admin agent, or Agent > Permissions), and scope all"
+	}
+	return prefix + "the permissions for this area (Agent > Permissions) and scope all"
+}
+
+func printChecks(w io.Writer, results []checkResult) {
+	width := 0
+	for _, r := range results {
+		width = max(width, len(r.Check))
+	}
+	for _, r := range results {
+		text := r.Detail
+		if r.Problem != "" {
+			text = r.Problem
+		}
+		fmt.Fprintf(w, "%-4s  %-*s  %s\n", r.Status, width, r.Check, text)
+		if r.Fix != "" {
+			fmt.Fprintf(w, "      %-*s  fix: %s\n", width, "", r.Fix)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/testdb"
+	hsync "github.com/halosync/halosync/sync"
+)
+
+// mirrorDiff names the first entity whose live mirror ids differ from the
+// fake's records ("" when the mirror is exact).
+func mirrorDiff(t *testing.T, fake *halofake.Server, pool *pgxpool.Pool) string {
+	t.Helper()
+	deleted := map[string]bool{}
+	for _, r := range fake.Records("tickets") {
+		if r["deleted"] == true {
+			deleted[fmt.Sprint(r["id"])] = true
+		}
+	}
+	for _, entity := range append(slices.Clone(hsync.PullOrder), hsync.Actions) {
+		var want []string
+		for _, r := range fake.Records(entity) {
+			switch entity {
+			case "tickets":
+				if r["deleted"] == true {
+					continue
+				}
+			case "actions":
+				if deleted[fmt.Sprint(r["ticket_id"])] {
+					continue
+				}
+				want = append(want, fmt.Sprintf("%v/%v", r["ticket_id"], r["id"]))
+				continue
+			}
+			want = append(want, fmt.Sprint(r["id"]))
+		}
+		key := "id::text"
+		if entity == "actions" {
+			key = "ticket_id::text || '/' || id::text"
+		}
+		rows, err := pool.Query(context.Background(), fmt.Sprintf(`SELECT %s FROM halo.%s WHERE deleted_at IS NULL`, key, entity))
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(want, got) {
+			return fmt.Sprintf("%s: want %d rows, mirror has %d", entity, len(want), len(got))
+		}
+	}
+	return ""
+}
+
+// TestBinaryWorkerSIGKILLDuringPull kills the real worker with SIGKILL in
+// the middle of the ticket walk and starts it again. River leaves the killed
+// job "running" (and its unique key would block the periodic pull for
+// RescueStuckJobsAfter, ten minutes); the restarted worker sees that the
+// entity's advisory lock is free — the dead process's session took it along —
+// makes the job available at once, and the mirror becomes exact.
+func TestBinaryWorkerSIGKILLDuringPull(t *testing.T) {
+	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 41, ClientSecret: testSecret})
+	fake.Generate(halofake.Size{Clients: 6, Sites: 12, Users: 40, Agents: 4, Tickets: 3000, ActionsPerTicket: 2, Assets: 20, Contracts: 3})
+	fake.SetFault(halofake.Faults{Latency: 40 * time.Millisecond}) // a walk long enough to be killed in
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	pool := testdb.New(t)
+	env := map[string]string{
+		"DATABASE_URL":         testdb.URL(t),
+		"HALO_RESOURCE_SERVER": base,
+		"HALO_CLIENT_ID":       halofake.DefaultClientID,
+		"HALO_CLIENT_SECRET":   testSecret,
+		"HALO_RATE_LIMIT":      "100000/1m",
+		"HALOSYNC_LOG_FORMAT":  "json",
+	}
+	start := func() (*exec.Cmd, *bytes.Buffer, chan error) {
+		env["HALOSYNC_HTTP_ADDR"] = freeAddr(t)
+		cmd := exec.Command(halosyncBinary(t), "worker")
+		cmd.Env = binaryEnv(env)
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		require.NoError(t, cmd.Start())
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		return cmd, &logs, exited
+	}
+	count := func(sql string, args ...any) int {
+		var n int
+		require.NoError(t, pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+		return n
+	}
+
+	first, logs, exited := start()
+	deadline := time.Now().Add(2 * time.Minute)
+	for count(`SELECT count(*) FROM halo.tickets`) == 0 {
+		require.True(t, time.Now().Before(deadline), "the worker did not start the ticket walk; logs:\n%s", logs.String())
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
+	<-exited
+	require.NotEmpty(t, mirrorDiff(t, fake, pool), "killed mid-pull: the mirror is incomplete")
+	stuck := count(`SELECT count(*) FROM river_job WHERE kind = 'halosync_pull' AND state = 'running' AND args->>'entity' = 'tickets'`)
+	require.Equal(t, 1, stuck, "River leaves the killed pull running")
+
+	_, logs, _ = start()
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		diff := mirrorDiff(t, fake, pool)
+		if diff == "" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the restarted worker did not complete the mirror (%s); logs:\n%s", diff, logs.String())
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.Zero(t, count(`SELECT count(*) FROM river_job WHERE kind = 'halosync_pull' AND state = 'running' AND attempted_at < now() - interval '10 minutes'`))
+	require.Positive(t, count(`SELECT count(*) FROM halosync.runs WHERE entity = 'tickets' AND error IS NULL AND finished_at IS NOT NULL`))
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/halosync/halosync/store"
+	hsync "github.com/halosync/halosync/sync"
+)
+
+// statusReport is `halosync status` (and its --json form).
+type statusReport struct {
+	At        time.Time        `json:"at"`
+	Entities  []entityStatus   `json:"entities"`
+	Endpoints []endpointStatus `json:"endpoints"`
+	// Pushes counts open outbox rows by state (pending, sending, parked); nil when push is not installed.
+	Pushes        map[string]int64 `json:"pushes"`
+	OpenConflicts int64            `json:"open_conflicts"`
+	Rejects       int64            `json:"rejects"`
+	// Jobs counts River's jobs by state.
+	Jobs map[string]int64 `json:"jobs"`
+}
+
+type entityStatus struct {
+	Entity        string     `json:"entity"`
+	LastSuccessAt *time.Time `json:"last_success_at"`
+	LastPullAt    *time.Time `json:"last_pull_at"`
+	LastFullAt    *time.Time `json:"last_full_at"`
+	Cursor        *time.Time `json:"cursor"`
+	// LagSeconds is the time since the last successful pull: how far the mirror may be behind Halo.
+	LagSeconds    *float64 `json:"lag_seconds"`
+	Rows          int64    `json:"rows"`
+	LastError     *string  `json:"last_error"`
+	PendingPushes int64    `json:"pending_pushes"`
+	ParkedPushes  int64    `json:"parked_pushes"`
+	OpenConflicts int64    `json:"open_conflicts"`
+	Rejects       int64    `json:"rejects"`
+}
+
+type endpointStatus struct {
+	Endpoint    string     `json:"endpoint"`
+	State       string     `json:"breaker_state"`
+	LastStatus  *int64     `json:"last_status"`
+	LastError   *string    `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	Count429    int64      `json:"rate_limited"`
+	Snoozes     int64      `json:"snoozes"`
+	OpenUntil   *time.Time `json:"open_until"`
+	FixHint     *string    `json:"fix_hint"`
+}
+
+// statusEntities is every entity status reports: the pulled ones, with actions after tickets.
+func statusEntities() []string {
+	var out []string
+	for _, e := range hsync.PullOrder {
+		out = append(out, e)
+		if e == hsync.Tickets {
+			out = append(out, hsync.Actions)
+		}
+	}
+	return out
+}
+
+func newStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the sync state: per entity freshness, rows and errors; Halo endpoint health; pushes, conflicts, rejects; job queue",
+		Long: "Show what halosync is doing, from the database (works from any machine that reaches it):\n" +
+			"per entity the last successful pull, cursor, lag (time since the last successful pull), rows, last\n" +
+			"error, pending and parked pushes, open conflicts and rejects; the circuit breaker of each Halo\n" +
+			"endpoint with its 429s and snoozes; River's jobs by state.",
+		Example: "  halosync status\n  halosync status --json | jq '.entities[] | select(.last_error != null)'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := openOps(ctx)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			rep, err := buildStatus(ctx, a.store)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return printStatus(cmd.OutOrStdout(), rep)
+		},
+	}
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
+func buildStatus(ctx context.Context, st *store.Store) (*statusReport, error) {
+	q := st.Pool
+	now := time.Now()
+	rep := &statusReport{At: now}
+	states, err := st.ListStates(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rejects, err := st.RejectCounts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	pushes, err := st.OpenPushCounts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	conflicts, err := st.OpenConflictCounts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Jobs, err = st.QueueDepth(ctx, q); err != nil {
+		return nil, err
+	}
+	entities := statusEntities()
+	for e := range states {
+		if !slices.Contains(entities, e) {
+			entities = append(entities, e)
+		}
+	}
+	if pushes != nil {
+		rep.Pushes = map[string]int64{"pending": 0, "sending": 0, "parked": 0}
+	}
+	for _, e := range entities {
+		es := entityStatus{Entity: e, Rejects: rejects[e], OpenConflicts: conflicts[e]}
+		if s := states[e]; s != nil {
+			es.LastSuccessAt, es.LastPullAt, es.LastFullAt, es.Cursor = s.LastSuccessAt, s.LastPullAt, s.LastFullAt, s.Cursor
+			es.Rows, es.LastError = s.Rows, s.LastError
+			if d := store.Lag(s, now); d != nil {
+				sec := d.Seconds()
+				es.LagSeconds = &sec
+			}
+		}
+		es.PendingPushes = pushes[e]["pending"] + pushes[e]["sending"]
+		es.ParkedPushes = pushes[e]["parked"]
+		rep.Entities = append(rep.Entities, es)
+		rep.Rejects += es.Rejects
+		rep.OpenConflicts += es.OpenConflicts
+	}
+	for _, byState := range pushes {
+		for s, n := range byState {
+			rep.Pushes[s] += n
+		}
+	}
+	health, err := st.RowsOf(ctx, q, "endpoint_health", "", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	rep.Endpoints = endpointRows(health)
+	return rep, nil
+}
+
+// endpointRows reads halosync.endpoint_health rows by column name, tolerating the column names of
+// earlier drafts (state, count_429, snoozes).
+func endpointRows(rows []store.GenericRow) []endpointStatus {
+	out := make([]endpointStatus, 0, len(rows))
+	for _, r := range rows {
+		e := endpointStatus{
+			Endpoint:    gStr(r, "endpoint"),
+			State:       gStr(r, "breaker_state", "state"),
+			LastStatus:  gInt(r, "last_status"),
+			LastError:   gStrP(r, "last_error"),
+			LastErrorAt: gTime(r, "last_error_at"),
+			OpenUntil:   gTime(r, "open_until"),
+			FixHint:     gStrP(r, "fix_hint", "hint"),
+		}
+		if n := gInt(r, "rate_limited_count", "count_429"); n != nil {
+			e.Count429 = *n
+		}
+		if n := gInt(r, "snooze_count", "snoozes"); n != nil {
+			e.Snoozes = *n
+		}
+		if e.State == "" {
+			e.State = "closed"
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint < out[j].Endpoint })
+	return out
+}
+
+func gAny(r store.GenericRow, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := r[k]; ok && v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func gStr(r store.GenericRow, keys ...string) string {
+	if s, ok := gAny(r, keys...).(string); ok {
+		return s
+	}
+	return ""
+}
+
+func gStrP(r store.GenericRow, keys ...string) *string {
+	if s, ok := gAny(r, keys...).(string); ok && s != "" {
+		return &s
+	}
+	return nil
+}
+
+func gInt(r store.GenericRow, keys ...string) *int64 {
+	if f, ok := gAny(r, keys...).(float64); ok {
+		n := int64(f)
+		return &n
+	}
+	return nil
+}
+
+func gTime(r store.GenericRow, keys ...string) *time.Time {
+	s, ok := gAny(r, keys...).(string)
+	if !ok {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+func printStatus(w io.Writer, rep *statusReport) error {
+	tw := newTable(w)
+	row(tw, "ENTITY", "LAST SUCCESS", "LAG", "CURSOR", "ROWS", "PUSHES", "PARKED", "CONFLICTS", "REJECTS", "LAST ERROR")
+	for _, e := range rep.Entities {
+		var lag *time.Duration
+		if e.LagSeconds != nil {
+			d := time.Duration(*e.LagSeconds * float64(time.Second))
+			lag = &d
+		}
+		row(tw, e.Entity, ts(e.LastSuccessAt), ago(lag), ts(e.Cursor), e.Rows, e.PendingPushes, e.ParkedPushes,
+			e.OpenConflicts, e.Rejects, short(strOr(e.LastError, ""), 60))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w)
+	// Healthy endpoints (breaker closed, no error, no 429, no snooze) are only counted; --json lists all.
+	var notable []endpointStatus
+	for _, e := range rep.Endpoints {
+		if e.State != "closed" || e.LastError != nil || e.Count429 > 0 || e.Snoozes > 0 {
+			notable = append(notable, e)
+		}
+	}
+	healthy := len(rep.Endpoints) - len(notable)
+	if len(notable) == 0 {
+		fmt.Fprintf(w, "Halo endpoints: %d seen, all breakers closed, no errors, no 429s\n", healthy)
+	} else {
+		fmt.Fprintf(w, "Halo endpoints (%d more healthy):\n", healthy)
+		tw = newTable(w)
+		row(tw, "ENDPOINT", "BREAKER", "LAST STATUS", "429s", "SNOOZES", "LAST ERROR AT", "LAST ERROR", "FIX")
+		for _, e := range notable {
+			status := "-"
+			if e.LastStatus != nil {
+				status = fmt.Sprint(*e.LastStatus)
+			}
+			state := e.State
+			if state == "open" && e.OpenUntil != nil {
+				state += " until " + e.OpenUntil.Local().Format("15:04:05")
+			}
+			row(tw, e.Endpoint, state, status, e.Count429, e.Snoozes, ts(e.LastErrorAt), short(strOr(e.LastError, ""), 50), short(strOr(e.FixHint, ""), 60))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w)
+	if rep.Pushes == nil {
+		fmt.Fprintf(w, "Pushes: not installed   Open conflicts: %d   Rejects: %d\n", rep.OpenConflicts, rep.Rejects)
+	} else {
+		fmt.Fprintf(w, "Pushes: %d pending, %d sending, %d parked   Open conflicts: %d   Rejects: %d\n",
+			rep.Pushes["pending"], rep.Pushes["sending"], rep.Pushes["parked"], rep.OpenConflicts, rep.Rejects)
+	}
+	var parts []string
+	for _, s := range []string{"available", "running", "scheduled", "retryable", "pending", "completed", "cancelled", "discarded"} {
+		parts = append(parts, fmt.Sprintf("%s %d", s, rep.Jobs[s]))
+	}
+	fmt.Fprintln(w, "Jobs: "+strings.Join(parts, ", "))
+	return nil
+}

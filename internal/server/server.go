@@ -1,0 +1,249 @@
+// Package server is the worker's HTTP server: the Halo webhook receiver, Prometheus metrics, health and
+// readiness probes, and the River UI. It gets everything it needs from its Config (no globals), so tests
+// build one on a test database and call it through httptest.
+//
+//	GET  /healthz        the process is alive (no auth)
+//	GET  /readyz         the database answers and its schema is current (no auth)
+//	GET  /metrics        Prometheus text exposition (no auth; bind HALOSYNC_HTTP_ADDR accordingly)
+//	POST /webhooks/halo  Halo webhook deliveries: HMAC Token header or admin basic auth
+//	     /riverui/       River UI: admin basic auth; without a password only on a loopback address
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+
+	"github.com/halosync/halosync/internal/telemetry"
+	"github.com/halosync/halosync/migrations"
+	"github.com/halosync/halosync/store"
+)
+
+// DefaultMaxWebhookBody is the largest webhook body accepted (413 beyond).
+const DefaultMaxWebhookBody = 1 << 20
+
+// Config is what the server needs.
+type Config struct {
+	Pool  *pgxpool.Pool
+	River *river.Client[pgx.Tx] // River UI and webhook enqueueing; any client of the database (need not be started)
+	Log   *slog.Logger
+	// Telemetry serves /metrics and instruments the handler; nil serves no /metrics.
+	Telemetry *telemetry.Telemetry
+	// Addr is the listen address; it decides whether the River UI may be served without a password.
+	Addr string
+	// AdminUser and AdminPassword protect the River UI and are the webhook's basic auth.
+	AdminUser, AdminPassword string
+	// WebhookSecret is HALO_WEBHOOK_SECRET: the key of the webhook's HMAC Token header.
+	WebhookSecret string
+	// MaxWebhookBody defaults to DefaultMaxWebhookBody.
+	MaxWebhookBody int64
+	// ReadyTimeout bounds one readiness check (default 3 s).
+	ReadyTimeout time.Duration
+}
+
+// Server is the worker's HTTP server.
+type Server struct {
+	cfg       Config
+	store     *store.Store
+	log       *slog.Logger
+	handler   http.Handler
+	riverUI   bool
+	webhooks  bool
+	http      *http.Server
+	metrics   *telemetry.Metrics
+	adminUser [32]byte
+	adminPass [32]byte
+}
+
+// New builds the server and starts the River UI's background services, which stop when ctx ends.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Pool == nil || cfg.River == nil {
+		return nil, errors.New("server: Pool and River are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.MaxWebhookBody <= 0 {
+		cfg.MaxWebhookBody = DefaultMaxWebhookBody
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 3 * time.Second
+	}
+	if cfg.AdminUser == "" {
+		cfg.AdminUser = "admin"
+	}
+	s := &Server{cfg: cfg, store: store.New(cfg.Pool), log: cfg.Log,
+		adminUser: sha256.Sum256([]byte(cfg.AdminUser)), adminPass: sha256.Sum256([]byte(cfg.AdminPassword))}
+	if cfg.Telemetry != nil {
+		s.metrics = cfg.Telemetry.Metrics
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.Telemetry != nil {
+		mux.Handle("GET /metrics", cfg.Telemetry.Handler())
+	}
+	mux.HandleFunc("POST /webhooks/halo", s.webhook)
+	s.webhooks = cfg.WebhookSecret != "" || cfg.AdminPassword != ""
+
+	switch {
+	case cfg.AdminPassword != "":
+		s.riverUI = true
+	case IsLoopback(cfg.Addr):
+		s.riverUI = true
+	}
+	if s.riverUI {
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(cfg.River, nil),
+			Logger:    cfg.Log.With("component", "riverui"),
+			Prefix:    "/riverui",
+		})
+		if err != nil {
+			return nil, fmt.Errorf("river UI: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return nil, fmt.Errorf("start river UI: %w", err)
+		}
+		var h http.Handler = ui
+		if cfg.AdminPassword != "" {
+			h = s.requireAdmin(h)
+		}
+		mux.Handle("/riverui/", h)
+		mux.Handle("/riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
+	} else {
+		mux.HandleFunc("/riverui/", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "River UI not served: set HALOSYNC_ADMIN_PASSWORD (it is served without one only on a loopback HALOSYNC_HTTP_ADDR)", http.StatusNotFound)
+		})
+	}
+
+	s.handler = mux
+	if cfg.Telemetry != nil {
+		s.handler = cfg.Telemetry.ServerHandler(mux)
+	}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	return s, nil
+}
+
+// LogStartup says what is served and how it is protected.
+func (s *Server) LogStartup(addr string) {
+	base := "http://" + addr
+	switch {
+	case s.cfg.AdminPassword != "":
+		s.log.Info("River UI served with basic auth", "url", base+"/riverui/", "user", s.cfg.AdminUser)
+	case s.riverUI:
+		s.log.Warn("River UI served WITHOUT authentication because HALOSYNC_HTTP_ADDR is a loopback address and HALOSYNC_ADMIN_PASSWORD is not set", "url", base+"/riverui/")
+	default:
+		s.log.Warn("River UI not served: HALOSYNC_ADMIN_PASSWORD is not set and HALOSYNC_HTTP_ADDR is not a loopback address", "addr", s.cfg.Addr)
+	}
+	if s.webhooks {
+		auth := []string{}
+		if s.cfg.WebhookSecret != "" {
+			auth = append(auth, "HMAC Token header")
+		}
+		if s.cfg.AdminPassword != "" {
+			auth = append(auth, "basic auth")
+		}
+		s.log.Info("webhook receiver ready", "url", base+"/webhooks/halo", "auth", strings.Join(auth, " or "))
+	} else {
+		s.log.Warn("webhook receiver refuses every delivery: set HALO_WEBHOOK_SECRET (or HALOSYNC_ADMIN_PASSWORD for basic auth)")
+	}
+}
+
+// RiverUIServed reports whether /riverui/ is mounted.
+func (s *Server) RiverUIServed() bool { return s.riverUI }
+
+// Handler is the server's root handler (for tests).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for the running ones.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprint(w, "halosync worker\n\n  GET  /healthz\n  GET  /readyz\n  GET  /metrics\n  POST /webhooks/halo\n")
+	if s.riverUI {
+		fmt.Fprint(w, "       /riverui/\n")
+	}
+}
+
+// readyz answers 200 when the database answers and its migrations (ours and River's) are current.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadyTimeout)
+	defer cancel()
+	if err := s.cfg.Pool.Ping(ctx); err != nil {
+		http.Error(w, "not ready: database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	ok, err := migrations.Current(ctx, s.cfg.Pool)
+	switch {
+	case err != nil:
+		http.Error(w, "not ready: cannot check migrations", http.StatusServiceUnavailable)
+	case !ok:
+		http.Error(w, "not ready: database schema not current (run halosync migrate)", http.StatusServiceUnavailable)
+	default:
+		_, _ = w.Write([]byte("ready\n"))
+	}
+}
+
+// checkAdmin compares basic-auth credentials in constant time (hashing first, so neither length leaks).
+func (s *Server) checkAdmin(r *http.Request) bool {
+	if s.cfg.AdminPassword == "" {
+		return false
+	}
+	u, p, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+	userOK := subtle.ConstantTimeCompare(uh[:], s.adminUser[:])
+	passOK := subtle.ConstantTimeCompare(ph[:], s.adminPass[:])
+	return userOK&passOK == 1
+}
+
+func (s *Server) requireAdmin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.checkAdmin(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="halosync", charset="UTF-8"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopback reports whether a listen address binds only to loopback ("127.0.0.1:8080",
+// "localhost:8080", "[::1]:8080"); ":8080" and "0.0.0.0:8080" are not.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,217 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/halosync/halosync/store"
+)
+
+const instrumentationName = "github.com/halosync/halosync"
+
+// Metrics are halosync's own instruments. Their Prometheus names (OTel's dots become underscores,
+// counters get _total):
+//
+//	halosync_records_pulled_total{entity,mode}     records read from Halo by pulls and fetches
+//	halosync_records_pushed_total{entity}          local edits written to Halo (from halosync.outbox: the
+//	                                               whole deployment's total, the same on every replica)
+//	halosync_halo_requests_total{endpoint,status}  HTTP requests to Halo (status "error": no response)
+//	halosync_halo_rate_limited_total{endpoint}     429 answers from Halo
+//	halosync_webhooks_total{result}                webhook deliveries: accepted, duplicate, ignored, unauthorized, invalid
+//	halosync_entity_lag_seconds{entity}            time since the entity's last successful pull
+//	halosync_entity_rows{entity}                   live rows in the mirror
+//	halosync_breaker_state{endpoint}               0 closed, 1 half-open, 2 open (from halosync.endpoint_health)
+//	halosync_pushes{state}                         outbox rows by state (from halosync.outbox)
+type Metrics struct {
+	pulled      metric.Int64Counter
+	requests    metric.Int64Counter
+	rateLimited metric.Int64Counter
+	webhooks    metric.Int64Counter
+	meter       metric.Meter
+}
+
+func newMetrics(m metric.Meter) (*Metrics, error) {
+	var err error
+	x := &Metrics{meter: m}
+	must := func(c metric.Int64Counter, e error) metric.Int64Counter {
+		if e != nil && err == nil {
+			err = e
+		}
+		return c
+	}
+	x.pulled = must(m.Int64Counter("halosync.records.pulled", metric.WithDescription("Records read from Halo by pulls and targeted fetches"), metric.WithUnit("{record}")))
+	x.requests = must(m.Int64Counter("halosync.halo.requests", metric.WithDescription("HTTP requests to Halo by endpoint and status"), metric.WithUnit("{request}")))
+	x.rateLimited = must(m.Int64Counter("halosync.halo.rate_limited", metric.WithDescription("HTTP 429 answers from Halo"), metric.WithUnit("{request}")))
+	x.webhooks = must(m.Int64Counter("halosync.webhooks", metric.WithDescription("Webhook deliveries received, by result"), metric.WithUnit("{delivery}")))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry instruments: %w", err)
+	}
+	return x, nil
+}
+
+// RecordRun counts the records a finished pull or fetch read (sync.Puller.OnRun).
+func (m *Metrics) RecordRun(r *store.Run) {
+	if m == nil || r == nil {
+		return
+	}
+	m.pulled.Add(context.Background(), r.Fetched, metric.WithAttributes(attribute.String("entity", r.Entity), attribute.String("mode", r.Mode)))
+}
+
+// RecordWebhook counts one webhook delivery by its result.
+func (m *Metrics) RecordWebhook(ctx context.Context, result string) {
+	if m == nil {
+		return
+	}
+	m.webhooks.Add(ctx, 1, metric.WithAttributes(attribute.String("result", result)))
+}
+
+// RecordRequest counts one Halo request; status 0 means no response arrived.
+func (m *Metrics) RecordRequest(ctx context.Context, path string, status int) {
+	if m == nil {
+		return
+	}
+	ep := Endpoint(path)
+	s := "error"
+	if status > 0 {
+		s = strconv.Itoa(status)
+	}
+	m.requests.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", ep), attribute.String("status", s)))
+	if status == http.StatusTooManyRequests {
+		m.rateLimited.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", ep)))
+	}
+}
+
+var numericSegment = regexp.MustCompile(`/\d+(/|$)`)
+
+// Endpoint turns a request path into a low-cardinality label: ids become {id}
+// ("/api/Tickets/42" → "/api/Tickets/{id}").
+func Endpoint(path string) string {
+	if path == "" {
+		return "/"
+	}
+	for {
+		p := numericSegment.ReplaceAllString(path, "/{id}$1")
+		if p == path {
+			return p
+		}
+		path = p
+	}
+}
+
+// countingTransport counts requests for RecordRequest.
+type countingTransport struct {
+	base http.RoundTripper
+	m    *Metrics
+}
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	t.m.RecordRequest(r.Context(), r.URL.Path, status)
+	return resp, err
+}
+
+// ObserveStore registers the gauges read from the database at each collection: lag and rows per entity
+// (halosync.entity_state), breaker state per endpoint (halosync.endpoint_health, when it exists) and
+// pushes by state (halosync.outbox, when it exists). entities lists the entities to report even before
+// their first pull.
+func (t *Telemetry) ObserveStore(st *store.Store, entities []string) error {
+	m := t.Meter()
+	lag, err := m.Float64ObservableGauge("halosync.entity.lag", metric.WithDescription("Time since the entity's last successful pull (how far the mirror may be behind Halo)"), metric.WithUnit("s"))
+	if err != nil {
+		return err
+	}
+	rows, err := m.Int64ObservableGauge("halosync.entity.rows", metric.WithDescription("Live rows of the entity in the mirror"), metric.WithUnit("{row}"))
+	if err != nil {
+		return err
+	}
+	breaker, err := m.Int64ObservableGauge("halosync.breaker.state", metric.WithDescription("Circuit breaker per Halo endpoint: 0 closed, 1 half-open, 2 open"))
+	if err != nil {
+		return err
+	}
+	pushes, err := m.Int64ObservableGauge("halosync.pushes", metric.WithDescription("Push outbox rows by state"), metric.WithUnit("{push}"))
+	if err != nil {
+		return err
+	}
+	pushed, err := m.Int64ObservableCounter("halosync.records.pushed", metric.WithDescription("Local edits pushed to Halo (completed outbox rows, all replicas)"), metric.WithUnit("{record}"))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		states, err := st.ListStates(ctx, st.Pool)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		seen := map[string]bool{}
+		for _, e := range entities {
+			seen[e] = true
+		}
+		for e := range states {
+			seen[e] = true
+		}
+		for e := range seen {
+			attrs := metric.WithAttributes(attribute.String("entity", e))
+			s := states[e]
+			if s == nil {
+				continue
+			}
+			if d := store.Lag(s, now); d != nil {
+				o.ObserveFloat64(lag, d.Seconds(), attrs)
+			}
+			o.ObserveInt64(rows, s.Rows, attrs)
+		}
+		health, err := st.RowsOf(ctx, st.Pool, "endpoint_health", "", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, h := range health {
+			ep, _ := h["endpoint"].(string)
+			state, _ := h["breaker_state"].(string)
+			if state == "" {
+				state, _ = h["state"].(string)
+			}
+			o.ObserveInt64(breaker, BreakerValue(state), metric.WithAttributes(attribute.String("endpoint", ep)))
+		}
+		byState, err := st.CountByState(ctx, st.Pool, "outbox")
+		if err != nil {
+			return err
+		}
+		for s, n := range byState {
+			o.ObserveInt64(pushes, n, metric.WithAttributes(attribute.String("state", s)))
+		}
+		done, err := st.PushedCounts(ctx, st.Pool)
+		if err != nil {
+			return err
+		}
+		for e, n := range done {
+			o.ObserveInt64(pushed, n, metric.WithAttributes(attribute.String("entity", e)))
+		}
+		return nil
+	}, lag, rows, breaker, pushes, pushed)
+	return err
+}
+
+// BreakerValue maps a breaker state name to the gauge value.
+func BreakerValue(state string) int64 {
+	switch strings.ReplaceAll(strings.ToLower(state), "_", "-") {
+	case "open":
+		return 2
+	case "half-open", "halfopen":
+		return 1
+	}
+	return 0
+}
