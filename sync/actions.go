@@ -17,9 +17,13 @@ import (
 
 // queueActions records, in the transaction that stores a page of tickets,
 // which of them need their actions read: new tickets that have any action,
-// and known tickets whose lastactiondate or last_update moved. Queuing in the
-// same transaction means a crash between the tickets and their actions
-// cannot lose the re-read: the queue survives and the next pull drains it.
+// and known tickets whose lastactiondate moved (an action was added). A
+// ticket whose last_update alone moved (a field edit) is not re-read: that
+// would cost one request per edited ticket, the bulk of Halo's request budget
+// on a busy tenant, for the rare edit or deletion of an old action, which the
+// periodic full reconcile (a bulk actions walk) picks up. Queuing in the same
+// transaction means a crash between the tickets and their actions cannot
+// lose the re-read: the queue survives and the next pull drains it.
 func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Ticket) error {
 	if len(tickets) == 0 {
 		return nil
@@ -40,7 +44,7 @@ func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Tic
 			if t.LastActionDate.Valid {
 				need = append(need, int64(t.ID))
 			}
-		case !sameTime(v.LastActionDate, t.LastActionDate.Ptr()) || !sameTime(v.HaloUpdatedAt, t.LastUpdate.Ptr()):
+		case !sameTime(v.LastActionDate, t.LastActionDate.Ptr()):
 			need = append(need, int64(t.ID))
 		}
 	}

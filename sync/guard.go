@@ -32,7 +32,9 @@ type GuardConfig struct {
 	Window time.Duration
 	// BudgetName is the halosync.rate_budget row ["halo"].
 	BudgetName string
-	// BulkShare is the part of the window bulk pulls may use [0.8].
+	// BulkShare is the part of the window bulk pulls may use [0.95]: the
+	// rest is kept for pushes and webhook fetches, so a backfill never makes
+	// them wait for a window to roll.
 	BulkShare float64
 	// After429 is how much of the window nothing may leave after a 429 [1.0]:
 	// Halo sends no Retry-After and its window rolls over minutes.
@@ -118,7 +120,7 @@ func NewGuard(cfg GuardConfig) *Guard {
 		cfg.BudgetName = "halo"
 	}
 	if cfg.BulkShare <= 0 || cfg.BulkShare > 1 {
-		cfg.BulkShare = 0.8
+		cfg.BulkShare = 0.95
 	}
 	if cfg.After429 <= 0 {
 		cfg.After429 = 1

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -26,7 +27,17 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is
+// unset. A worker runs for months next to other services; with Go's default
+// pacing alone its heap may double between collections while a large pull
+// streams pages through it. The limit makes the collector run earlier, not
+// the process fail.
+const defaultMemoryLimit = 160 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRoot().ExecuteContext(ctx)
 	stop()

@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"testing"
+
+	"github.com/halosync/halosync/internal/testdb"
+)
+
+// figure is one line of the results table.
+type figure struct {
+	Key    string   `json:"key"`
+	Name   string   `json:"figure"`
+	Value  *float64 `json:"value"` // nil: not measured
+	Unit   string   `json:"unit,omitempty"`
+	Text   string   `json:"text"` // the value as printed
+	Goal   string   `json:"goal"`
+	Met    *bool    `json:"met"` // nil: no goal or not measured
+	Detail string   `json:"detail,omitempty"`
+	order  int
+}
+
+// Keys, in table order.
+var order = []string{
+	"requests_bulk", "requests_perticket", "requests_counts",
+	"ingest_rows_per_s", "copy_rows_per_s", "ingest_vs_copy",
+	"incr_10k", "incr_200k", "incr_ratio", "incr_requests",
+	"rate_use", "rate_429",
+	"fresh_webhook", "fresh_push",
+	"memory",
+	"large_sync",
+}
+
+var (
+	resMu   sync.Mutex
+	results = map[string]*figure{}
+	machine = map[string]string{}
+)
+
+func record(f figure) {
+	resMu.Lock()
+	defer resMu.Unlock()
+	f.order = len(order)
+	for i, k := range order {
+		if k == f.Key {
+			f.order = i
+		}
+	}
+	results[f.Key] = &f
+}
+
+// measured records a figure with a value; met says whether the goal holds (nil: no goal).
+func measured(key, name string, v float64, unit, text, goal string, met *bool, detail string) {
+	record(figure{Key: key, Name: name, Value: &v, Unit: unit, Text: text, Goal: goal, Met: met, Detail: detail})
+}
+
+// notMeasured records why a figure could not be taken.
+func notMeasured(key, name, goal, why string) {
+	record(figure{Key: key, Name: name, Text: "not measured: " + why, Goal: goal})
+}
+
+func boolp(b bool) *bool { return &b }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cleanupBinary()
+	resMu.Lock()
+	n := len(results)
+	resMu.Unlock()
+	if n > 0 {
+		if err := report(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+func report(w io.Writer) error {
+	resMu.Lock()
+	figs := make([]*figure, 0, len(results))
+	for _, f := range results {
+		figs = append(figs, f)
+	}
+	resMu.Unlock()
+	sort.SliceStable(figs, func(i, j int) bool { return figs[i].order < figs[j].order })
+	collectMachine()
+
+	fmt.Fprintf(w, "\nhalosync benchmarks — %s, %s\n", machine["cpu"], machine["postgres"])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tRESULT\tGOAL\tMET")
+	for _, f := range figs {
+		met := "–"
+		if f.Met != nil {
+			met = map[bool]string{true: "yes", false: "NO"}[*f.Met]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Text, f.Goal, met)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, f := range figs {
+		if f.Detail != "" {
+			fmt.Fprintf(w, "  %s: %s\n", f.Name, f.Detail)
+		}
+	}
+
+	out := os.Getenv("HALOSYNC_BENCH_OUT")
+	if out == "" {
+		out = "results.json"
+	}
+	doc := struct {
+		TakenAt time.Time         `json:"taken_at"`
+		Machine map[string]string `json:"machine"`
+		Figures []*figure         `json:"figures"`
+	}{time.Now().UTC().Truncate(time.Second), machine, figs}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nresults written to %s\n", out)
+	return nil
+}
+
+// collectMachine describes the machine the figures were taken on.
+func collectMachine() {
+	machine["nproc"] = fmt.Sprint(runtime.NumCPU())
+	machine["go"] = runtime.Version()
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				machine["cpu"] = strings.TrimSpace(v) + " × " + machine["nproc"]
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && k == "MemTotal" {
+				var kb int64
+				fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+				machine["memory"] = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+			}
+		}
+		_ = f.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(ctx, testdb.ServerURL()); err == nil {
+		var v string
+		if conn.QueryRow(ctx, `SHOW server_version`).Scan(&v) == nil {
+			machine["postgres"] = "PostgreSQL " + v
+		}
+		_ = conn.Close(ctx)
+	}
+}
