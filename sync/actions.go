@@ -111,6 +111,14 @@ func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
 	if err != nil {
 		return err
 	}
+	if !ar.fullWalk {
+		if err := p.narrowedActions(ctx, ar, ids); err != nil {
+			return err
+		}
+		if ids, err = p.Store.QueuedActions(ctx, p.Store.Pool); err != nil {
+			return err
+		}
+	}
 	ar.total = len(ids)
 	for _, id := range ids {
 		if err := p.ticketActions(ctx, ar, id); err != nil {
