@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -206,15 +207,26 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 	return nil
 }
 
-// walk lists the entity with params and stores it page by page. Each page is
-// its own transaction: a crash loses at most the page in flight, and the
-// re-run re-reads it from the same bound (the cursor only moves in finish).
+// walk lists the entity with params and stores it in batches of consecutive
+// pages (pageBatch), each batch one transaction: a crash loses at most the
+// batch in flight, and the re-run re-reads it from the same bound (the cursor
+// only moves in finish). Progress is still reported for every page, once the
+// page is stored.
 func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error {
 	t := pr.spec.table()
+	pb := newPageBatch(t)
 	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] { return pr.spec.walk(ctx, p.Halo, params) })
 	for b, err := range pages {
 		if err != nil {
+			// Store what was read before the failure, as page-by-page
+			// storing did; the walk's error is the one that matters.
+			_ = p.storeBatch(ctx, pr, pb)
 			return err
+		}
+		if pb.overlaps(b.rows) {
+			if err := p.storeBatch(ctx, pr, pb); err != nil {
+				return err
+			}
 		}
 		pr.total = b.recordCount
 		pr.fetched += len(b.rows) + len(b.bad)
@@ -238,26 +250,45 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 				}
 			}
 		}
-		err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-			if pr.spec.name == Tickets {
-				if err := p.queueActions(ctx, tx, b.tickets); err != nil {
-					return err
-				}
-			}
-			res, err := p.Store.Upsert(ctx, tx, t, b.rows)
-			if err != nil {
+		pb.add(b.rows, b.bad, b.tickets, pageMark{fetched: pr.fetched, total: pr.total})
+		if pb.full() {
+			if err := p.storeBatch(ctx, pr, pb); err != nil {
 				return err
 			}
-			pr.run.Inserted += int64(res.Inserted)
-			pr.run.Updated += int64(res.Updated)
-			pr.run.Unchanged += int64(res.Unchanged)
-			return p.reject(ctx, tx, pr, b.bad, res.Rejected)
-		})
-		if err != nil {
-			return fmt.Errorf("store page: %w", err)
 		}
-		p.progress(pr)
 	}
+	return p.storeBatch(ctx, pr, pb)
+}
+
+// storeBatch stores the gathered pages of a walk in one transaction: the
+// action queue entries of its tickets, the rows, and the rejects. It then
+// reports progress for each of its pages and empties the batch.
+func (p *Puller) storeBatch(ctx context.Context, pr *pullRun, pb *pageBatch) error {
+	if pb.empty() {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		if pr.spec.name == Tickets {
+			if err := p.queueActions(ctx, tx, pb.tickets); err != nil {
+				return err
+			}
+		}
+		res, err := p.Store.Upsert(ctx, tx, pb.table, pb.rows)
+		if err != nil {
+			return err
+		}
+		pr.run.Inserted += int64(res.Inserted)
+		pr.run.Updated += int64(res.Updated)
+		pr.run.Unchanged += int64(res.Unchanged)
+		return p.reject(ctx, tx, pr, pb.bad, res.Rejected)
+	})
+	if err != nil {
+		return fmt.Errorf("store page: %w", err)
+	}
+	for _, m := range pb.pages {
+		p.progressAt(pr, m)
+	}
+	pb.reset()
 	return nil
 }
 
@@ -374,10 +405,15 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 }
 
 func (p *Puller) progress(pr *pullRun) {
+	p.progressAt(pr, pageMark{fetched: pr.fetched, total: pr.total})
+}
+
+// progressAt reports the progress a walk had after one of its pages.
+func (p *Puller) progressAt(pr *pullRun, m pageMark) {
 	if p.ProgressFunc == nil {
 		return
 	}
-	p.ProgressFunc(Progress{Entity: pr.spec.name, Fetched: pr.fetched, Total: pr.total, Requests: pr.counter.Load(), Started: pr.started})
+	p.ProgressFunc(Progress{Entity: pr.spec.name, Fetched: m.fetched, Total: m.total, Requests: pr.counter.Load(), Started: pr.started})
 }
 
 // pullDeletedTickets tombstones the tickets Halo lists with deleted=true.
@@ -393,7 +429,15 @@ func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
 		if err != nil {
 			return fmt.Errorf("deleted tickets: %w", err)
 		}
-		for _, r := range b.rows {
+		for i, t := range b.tickets {
+			// Halo ignores a parameter it does not know (halo-api.md
+			// §10.11): a server that ignored deleted=true lists live
+			// tickets, which say "deleted": false. Only a ticket marked
+			// deleted, or one whose row has no such field, is tombstoned.
+			if !bool(t.Deleted) && bytes.Contains(t.Raw, []byte(`"deleted"`)) {
+				continue
+			}
+			r := b.rows[i]
 			keys = append(keys, r.Keys)
 			if r.UpdatedAt != nil && r.UpdatedAt.After(pr.maxSeen) {
 				pr.maxSeen = *r.UpdatedAt
@@ -402,6 +446,29 @@ func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
 	}
 	if len(keys) == 0 {
 		return nil
+	}
+	// The mass-delete guard applies here too: the ids listed as deleted that
+	// are still live in the mirror are what this run would tombstone.
+	ids := make([]int64, len(keys))
+	for i, k := range keys {
+		ids[i] = k[0].(int64)
+	}
+	known, err := p.Store.TicketVersions(ctx, p.Store.Pool, ids)
+	if err != nil {
+		return err
+	}
+	fresh := 0
+	for _, v := range known {
+		if !v.Deleted {
+			fresh++
+		}
+	}
+	live, err := p.Store.LiveCount(ctx, p.Store.Pool, pr.spec.table())
+	if err != nil {
+		return err
+	}
+	if fresh > 0 && float64(fresh) > p.share()*float64(live) {
+		return &MassDeleteError{Entity: Tickets, Missing: fresh, Total: live, Share: p.share()}
 	}
 	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 		n, err := p.Store.Tombstone(ctx, tx, pr.spec.table(), keys)

@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"errors"
 	"fmt"
 	"sort"
@@ -366,4 +368,25 @@ func TestMassDeleteGuard(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(context.Background(),
 		`SELECT error FROM halosync.runs WHERE entity = 'sites' ORDER BY id DESC LIMIT 1`).Scan(&ledger))
 	require.Contains(t, ledger, "mass-delete guard")
+}
+
+// TestIgnoredDeletedFilterTombstonesNothing: a server that ignores
+// deleted=true (Halo ignores unknown parameters) lists live tickets; they
+// say "deleted": false and are not tombstoned.
+func TestIgnoredDeletedFilterTombstonesNothing(t *testing.T) {
+	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 19})
+	fake.Generate(tiny)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		q.Del("deleted")
+		r.URL.RawQuery = q.Encode()
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e := newEnvFor(t, fake, srv.URL, testdb.New(t))
+	e.cycle(t, false)
+	e.cycle(t, true)
+	got := liveIDs(t, e.pool, "tickets")
+	sort.Strings(got)
+	require.Equal(t, fakeIDs(e, "tickets"), got, "every live ticket stays live")
 }
