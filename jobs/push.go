@@ -50,8 +50,14 @@ type PushWorker struct {
 func (w *PushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 10 * time.Minute }
 
 // Work pushes the outbox row. A 400 parks the row and completes the job; transient errors retry; rate
-// limits and an open breaker snooze (Steer).
+// limits and an open breaker snooze (Steer). It holds the row's push lock throughout, so a job a killed
+// process left running is told apart and rescued (EnqueuePending → store.RescueOrphanedPushes).
 func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
+	release, err := w.Pusher.Store.LockPush(ctx, job.Args.OutboxID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return Steer(w.Pusher.Push(ctx, job.Args.OutboxID))
 }
 
@@ -83,8 +89,13 @@ func (w *PushSweepWorker) Work(ctx context.Context, _ *river.Job[PushSweepArgs])
 }
 
 // EnqueuePending inserts a push job for every pending outbox row (and creates left "sending") and returns
-// how many it inserted.
+// how many it inserted. First it makes pushes a killed worker left "running" available again
+// (store.RescueOrphanedPushes): their unique jobs would otherwise keep the rows from being pushed until
+// River's rescuer runs, ten minutes later.
 func EnqueuePending(ctx context.Context, c *river.Client[pgx.Tx], st *store.Store) (int, error) {
+	if _, err := st.RescueOrphanedPushes(ctx, PushArgs{}.Kind()); err != nil {
+		return 0, err
+	}
 	ids, err := st.PendingPushIDs(ctx, st.Pool)
 	if err != nil {
 		return 0, err

@@ -401,6 +401,21 @@ func (s *Store) RemapID(ctx context.Context, tx pgx.Tx, entity string, oldID, ne
 	if entity == "actions" {
 		tid = &ticketID
 	}
+	// A pull may have stored the record under its Halo id before its create was confirmed here (a create
+	// adopted after a crash): that copy gives way to the local row, which Halo's record then overwrites.
+	t, ok := Tables[entity]
+	if !ok {
+		return fmt.Errorf("store: no mirror table %q", entity)
+	}
+	var err error
+	if entity == "actions" {
+		_, err = tx.Exec(ctx, `DELETE FROM halo.actions WHERE ticket_id = $1 AND id = $2`, ticketID, newID)
+	} else {
+		_, err = tx.Exec(ctx, `DELETE FROM `+t.Name+` WHERE id = $1`, newID)
+	}
+	if err != nil {
+		return fmt.Errorf("error clearing the pulled copy of %s %d: %w", entity, newID, err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT halosync.remap_id($1, $2, $3, $4)`, entity, oldID, newID, tid); err != nil {
 		return fmt.Errorf("error moving %s %d to Halo id %d: %w", entity, oldID, newID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -55,6 +56,73 @@ func (s *Store) RescueOrphanedPulls(ctx context.Context, kind string) ([]int64, 
 		err := s.Pool.QueryRow(ctx, `WITH l AS (SELECT pg_try_advisory_xact_lock($2) AS free)
 UPDATE river_job SET state = 'available', scheduled_at = now()
 FROM l WHERE l.free AND id = $1 AND state = 'running' RETURNING id`, j.id, entityLockKey(j.entity)).Scan(&id)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return rescued, fmt.Errorf("error rescuing job %d: %w", j.id, err)
+		}
+		if id != nil {
+			rescued = append(rescued, *id)
+		}
+	}
+	return rescued, nil
+}
+
+// pushLockKey is the advisory lock key of the push of one outbox row (LockPush).
+func pushLockKey(outboxID int64) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "halosync.push.%d", outboxID)
+	return int64(h.Sum64())
+}
+
+// LockPush takes the session advisory lock of the push of outbox row outboxID on a connection of its own
+// (waiting while another push of the row holds it) and returns its release. A push job holds it for its
+// whole run, so RescueOrphanedPushes can tell a push of a live process from one a killed process left.
+func (s *Store) LockPush(ctx context.Context, outboxID int64) (func(), error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire connection for push lock: %w", err)
+	}
+	key := pushLockKey(outboxID)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("lock push of outbox %d: %w", outboxID, err)
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			// A connection in an unknown state must not go back to the pool still holding the lock.
+			_ = conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}, nil
+}
+
+// RescueOrphanedPushes makes River push jobs (kind) that are stuck in state running, but whose push lock
+// (LockPush) nobody holds, available again: they belong to a dead process, and River would otherwise leave
+// them running — blocking the outbox row's unique push jobs, so the local change waits — until
+// RescueStuckJobsAfter. A job caught between River marking it running and its lock being taken runs
+// twice; the pushes of one outbox row serialise on that lock and on the row locks, and the second finds
+// the row done, so that is harmless. Returns the ids made available.
+func (s *Store) RescueOrphanedPushes(ctx context.Context, kind string) ([]int64, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, (args->>'outbox_id')::bigint FROM river_job
+		WHERE kind = $1 AND state = 'running' AND args ? 'outbox_id'`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("error listing running %s jobs: %w", kind, err)
+	}
+	type job struct{ id, outbox int64 }
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+		var j job
+		return j, r.Scan(&j.id, &j.outbox)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error listing running %s jobs: %w", kind, err)
+	}
+	var rescued []int64
+	for _, j := range jobs {
+		var id *int64
+		err := s.Pool.QueryRow(ctx, `WITH l AS (SELECT pg_try_advisory_xact_lock($2) AS free)
+UPDATE river_job SET state = 'available', scheduled_at = now()
+FROM l WHERE l.free AND id = $1 AND state = 'running' RETURNING id`, j.id, pushLockKey(j.outbox)).Scan(&id)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return rescued, fmt.Errorf("error rescuing job %d: %w", j.id, err)
 		}

@@ -1,6 +1,12 @@
 package sync
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetAfterPost installs the test hook that runs after a successful POST, before the local commit.
 func SetAfterPost(p *Pusher, f func(ctx context.Context, outboxID int64) error) { p.afterPost = f }
+
+// SetClockOffset pins the Halo clock offset the pusher corrects Halo's last-modified times by (conflicts).
+func SetClockOffset(p *Pusher, d time.Duration) { p.clockOffset = func() time.Duration { return d } }

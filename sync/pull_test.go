@@ -2,10 +2,10 @@ package sync_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"

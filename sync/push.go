@@ -49,6 +49,8 @@ type Pusher struct {
 	// afterPost, set by tests, runs right after a successful POST and before the local commit; an error
 	// aborts the push there (a crash between Halo's reply and our commit).
 	afterPost func(ctx context.Context, outboxID int64) error
+	// clockOffset, set by tests, replaces the measured Halo clock offset (Halo.ClockOffset) in conflicts.
+	clockOffset func() time.Duration
 }
 
 // ticketCreateLock serialises ticket creates across replicas: Halo's ticket numbering races on parallel
@@ -348,7 +350,11 @@ func (p *Pusher) remoteTime(row store.Row) *time.Time {
 	if row.UpdatedAt == nil {
 		return nil
 	}
-	t := row.UpdatedAt.Add(-p.Halo.ClockOffset())
+	offset := p.Halo.ClockOffset
+	if p.clockOffset != nil {
+		offset = p.clockOffset
+	}
+	t := row.UpdatedAt.Add(-offset())
 	return &t
 }
 

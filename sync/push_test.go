@@ -25,19 +25,26 @@ var pico = halofake.Size{Clients: 3, Sites: 5, Users: 8, Agents: 4, Tickets: 6, 
 type pushEnv struct {
 	*env
 	pusher *hsync.Pusher
-	skew   *atomic.Int64 // the fake's clock minus ours, in ns (to place remote edits in time)
+	skew   *atomic.Int64              // the fake's clock minus ours, in ns (to place remote edits in time)
+	pinned *atomic.Pointer[time.Time] // when set, the fake's clock stands still at this time
 }
 
 func newPushEnv(t *testing.T) *pushEnv {
 	t.Helper()
 	skew := &atomic.Int64{}
-	fake := halofake.New(halofake.Options{Seed: 7, Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	pinned := &atomic.Pointer[time.Time]{}
+	fake := halofake.New(halofake.Options{Seed: 7, Now: func() time.Time {
+		if p := pinned.Load(); p != nil {
+			return *p
+		}
+		return time.Now().Add(time.Duration(skew.Load()))
+	}})
 	fake.Generate(pico)
 	base := fake.Start()
 	t.Cleanup(fake.Close)
 	e := newEnvFor(t, fake, base, testdb.New(t))
 	e.cycle(t, true)
-	return &pushEnv{env: e, skew: skew, pusher: &hsync.Pusher{Halo: e.puller.Halo, Store: e.puller.Store}}
+	return &pushEnv{env: e, skew: skew, pinned: pinned, pusher: &hsync.Pusher{Halo: e.puller.Halo, Store: e.puller.Store}}
 }
 
 // remoteEdit changes a record in Halo as if an agent did it at now+at (Halo's clock), then puts the
@@ -435,6 +442,41 @@ func TestPushConflicts(t *testing.T) {
 		cs, err = e.puller.Store.ListConflicts(ctx, e.pool, true)
 		require.NoError(t, err)
 		require.Empty(t, cs)
+	})
+
+	t.Run("TieGoesToHalo", func(t *testing.T) {
+		t.Parallel()
+		e := newPushEnv(t)
+		id := e.firstID(t, "tickets")
+		// Halo's clock runs three minutes ahead of ours (pinned, so the tie is exact: the measured offset
+		// has the Date header's one-second resolution).
+		const offset = 3 * time.Minute
+		hsync.SetClockOffset(e.pusher, offset)
+		e.exec(t, `UPDATE halo.tickets SET summary = 'local summary', category_1 = 'local cat' WHERE id = $1`, id)
+		// An agent changes the summary in Halo at Halo time T; our edit was made at T - offset on our clock:
+		// the same instant.
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		e.pinned.Store(&at)
+		e.fake.Update("tickets", id, map[string]any{"summary": "remote summary"})
+		e.pinned.Store(nil)
+		e.exec(t, `UPDATE halosync.outbox SET changed_at = $1 WHERE entity = 'tickets' AND record_key = $2`, at.Add(-offset), fmt.Sprint(id))
+
+		require.Equal(t, 1, e.pushAll(t))
+		rec := e.record(t, "tickets", id)
+		require.Equal(t, "remote summary", rec["summary"], "a tie goes to Halo")
+		require.Equal(t, "local cat", rec["category_1"], "the field changed only locally is still sent")
+		require.Equal(t, "remote summary", e.scalar(t, `SELECT summary FROM halo.tickets WHERE id = $1`, id))
+		cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		require.Equal(t, "summary", cs[0].Field)
+		require.Equal(t, "halo", cs[0].Winner)
+		require.Equal(t, "local summary", cs[0].LocalValue, "the loser is kept")
+		require.Equal(t, "remote summary", cs[0].RemoteValue)
+		require.True(t, cs[0].LocalChangedAt.Equal(*cs[0].RemoteChangedAt), "an exact tie: local %v, Halo %v",
+			cs[0].LocalChangedAt, cs[0].RemoteChangedAt)
+		require.True(t, cs[0].RemoteChangedAt.Equal(at.Add(-offset)), "Halo's time corrected by the clock offset")
+		require.Equal(t, 1, e.posts())
 	})
 
 	t.Run("DeletedInHalo", func(t *testing.T) {

@@ -63,6 +63,22 @@ func mirrorDiff(t *testing.T, fake *halofake.Server, pool *pgxpool.Pool) string 
 	return ""
 }
 
+// startWorker starts `halosync worker` with env (on a free HTTP address); exited receives its Wait
+// result. The process is killed at cleanup if still running.
+func startWorker(t *testing.T, env map[string]string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	env["HALOSYNC_HTTP_ADDR"] = freeAddr(t)
+	cmd := exec.Command(halosyncBinary(t), "worker")
+	cmd.Env = binaryEnv(env)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &logs, exited
+}
+
 // TestBinaryWorkerSIGKILLDuringPull kills the real worker with SIGKILL in
 // the middle of the ticket walk and starts it again. River leaves the killed
 // job "running" (and its unique key would block the periodic pull for
@@ -84,18 +100,7 @@ func TestBinaryWorkerSIGKILLDuringPull(t *testing.T) {
 		"HALO_RATE_LIMIT":      "100000/1m",
 		"HALOSYNC_LOG_FORMAT":  "json",
 	}
-	start := func() (*exec.Cmd, *bytes.Buffer, chan error) {
-		env["HALOSYNC_HTTP_ADDR"] = freeAddr(t)
-		cmd := exec.Command(halosyncBinary(t), "worker")
-		cmd.Env = binaryEnv(env)
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		require.NoError(t, cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		t.Cleanup(func() { _ = cmd.Process.Kill() })
-		return cmd, &logs, exited
-	}
+	start := func() (*exec.Cmd, *bytes.Buffer, chan error) { return startWorker(t, env) }
 	count := func(sql string, args ...any) int {
 		var n int
 		require.NoError(t, pool.QueryRow(context.Background(), sql, args...).Scan(&n))
