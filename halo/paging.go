@@ -126,6 +126,14 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				page.PageNo = echoedPage
 			}
 			fresh := decodeRows(raws, ep.key, seen, &page)
+			if len(page.Bad) > 0 && !json.Valid(body) {
+				// splitEnvelope only checked the envelope's structure; a
+				// row that does not decode may be a body that is not JSON
+				// at all, which fails the page as it always did.
+				err := json.Unmarshal(body, new(any))
+				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: decoding envelope: %w", ep.path, pageNo, err))
+				return
+			}
 			collected += fresh
 			switch {
 			case !paged:
@@ -158,7 +166,16 @@ func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen map[str
 		var k string
 		err := errors.New("row is null")
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			err = json.Unmarshal(raw, &v)
+			if u, ok := any(&v).(json.Unmarshaler); ok {
+				// The row types decode themselves (keeping Raw): calling
+				// that directly spares json.Unmarshal's validation pass and
+				// its scan for the end of the value, which the row's own
+				// decoding repeats anyway (issue 11's profile: JSON passes
+				// were most of an initial sync's CPU).
+				err = u.UnmarshalJSON(raw)
+			} else {
+				err = json.Unmarshal(raw, &v)
+			}
 		}
 		if err == nil {
 			k = "k:" + key(&v)
@@ -199,9 +216,11 @@ func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCo
 	default:
 		return nil, -1, 0, fmt.Errorf("reply is not JSON: %s", truncate(string(body), 60))
 	}
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, -1, 0, fmt.Errorf("decoding envelope: %w", err)
+	env, ok := scanEnvelope(body, keys)
+	if !ok {
+		if err := json.Unmarshal(body, &env); err != nil {
+			return nil, -1, 0, fmt.Errorf("decoding envelope: %w", err)
+		}
 	}
 	recordCount = -1
 	if raw, ok := lookupFold(env, "record_count"); ok {
@@ -225,6 +244,11 @@ func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCo
 		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			return nil, recordCount, pageNo, nil
 		}
+		if r, ok := splitArray(raw); ok {
+			// Split without decoding the rows twice more; each row is
+			// validated by its own decoding (see scanEnvelope).
+			return r, recordCount, pageNo, nil
+		}
 		if err := json.Unmarshal(raw, &rows); err != nil {
 			return nil, -1, 0, fmt.Errorf("decoding %q: %w", k, err)
 		}
@@ -238,4 +262,212 @@ func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCo
 		names = append(names, k)
 	}
 	return nil, -1, 0, fmt.Errorf("reply has no %q array (keys: %s)", keys[0], strings.Join(names, ", "))
+}
+
+// scanEnvelope splits a list reply's top-level object into its members in one
+// byte scan, instead of json.Unmarshal's validation pass plus its decoding pass
+// over the whole body (issue 11: the envelope cost as much CPU as decoding the
+// rows). It checks the object's own structure and validates every member with
+// json.Valid except the rows (under one of rowKeys), each of which is
+// validated by its own decoding; list re-checks the whole body when a row fails, so an
+// invalid body still fails the page. ok is false on anything unexpected, and
+// the caller then decodes the envelope the slow way, for its exact error.
+func scanEnvelope(b []byte, rowKeys []string) (map[string]json.RawMessage, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	env := map[string]json.RawMessage{}
+	var unchecked []string // members under a row key
+	// done validates the row-key members splitEnvelope will not read rows from.
+	done := func(i int) (map[string]json.RawMessage, bool) {
+		if skipSpace(b, i) != len(b) {
+			return nil, false
+		}
+		var rows json.RawMessage
+		for _, k := range rowKeys {
+			if v, ok := lookupFold(env, k); ok {
+				rows = v
+				break
+			}
+		}
+		for _, k := range unchecked {
+			if v := env[k]; len(rows) == 0 || &v[0] != &rows[0] {
+				if !json.Valid(v) {
+					return nil, false
+				}
+			}
+		}
+		return env, true
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return done(i + 1)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end, ok := scanString(b, i)
+		if !ok {
+			return nil, false
+		}
+		key := string(b[i+1 : end-1])
+		if bytes.IndexByte(b[i:end], '\\') >= 0 {
+			if json.Unmarshal(b[i:end], &key) != nil {
+				return nil, false
+			}
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		end, ok = scanValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		v := b[i:end]
+		if _, dup := env[key]; dup {
+			return nil, false // the slow path validates (and drops) the first one
+		}
+		if isRowKey(key, rowKeys) {
+			unchecked = append(unchecked, key)
+		} else if !json.Valid(v) {
+			return nil, false
+		}
+		env[key] = json.RawMessage(v)
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return done(i + 1)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func isRowKey(k string, rowKeys []string) bool {
+	for _, r := range rowKeys {
+		if strings.EqualFold(k, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the end (exclusive) of the JSON string starting at b[i] == '"'.
+func scanString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// scanValue returns the end (exclusive) of the JSON value starting at b[i],
+// by its structure only (strings and nesting); its content is not validated.
+func scanValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return scanString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				k, ok := scanString(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = k - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j, j > i
+}
+
+// splitArray splits b, a JSON array whose structure is sound, into its
+// elements (trimmed of white space, aliasing b) with one byte scan. It reports
+// false when b is not an array, so the caller can decode b the slow way and
+// report a precise error.
+func splitArray(b []byte) ([]json.RawMessage, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+	inner := b[1 : len(b)-1]
+	var out []json.RawMessage
+	depth, start := 0, 0
+	inStr, esc := false, false
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, json.RawMessage(bytes.TrimSpace(inner[start:i])))
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 || inStr {
+		return nil, false
+	}
+	if last := bytes.TrimSpace(inner[start:]); len(last) > 0 || len(out) > 0 {
+		if len(last) == 0 {
+			return nil, false // trailing comma: not valid JSON after all
+		}
+		out = append(out, json.RawMessage(last))
+	}
+	if out == nil {
+		out = []json.RawMessage{}
+	}
+	return out, true
 }

@@ -51,6 +51,10 @@ func (t *Table) RowFrom(m map[string]any) Row {
 	if used != len(m) {
 		panic(fmt.Sprintf("store: %s row has %d values the table does not know", t.Entity, len(m)-used))
 	}
+	// Check raw now, on the caller's goroutine: a pull builds rows on the
+	// goroutine that reads Halo, ahead of the one that stores them, so the
+	// check (a full pass over the JSON) leaves the storing path (issue 11).
+	r.rawCheck = &rawCheck{raw: r.Raw, err: CheckRaw(r.Raw)}
 	return r
 }
 

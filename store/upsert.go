@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,22 @@ type Row struct {
 	Values    []any
 	Raw       []byte
 	UpdatedAt *time.Time
+
+	// rawCheck caches CheckRaw(Raw) when RowFrom built the row; it is ignored if Raw was replaced since.
+	rawCheck *rawCheck
+}
+
+type rawCheck struct {
+	raw []byte
+	err error
+}
+
+// checkRaw is CheckRaw(r.Raw), from the cache when it is still about the same bytes.
+func (r Row) checkRaw() error {
+	if c := r.rawCheck; c != nil && len(c.raw) == len(r.Raw) && (len(r.Raw) == 0 || &c.raw[0] == &r.Raw[0]) {
+		return c.err
+	}
+	return CheckRaw(r.Raw)
 }
 
 // RejectedRow is a Row Upsert refused to store, with the reason (e.g. a \u0000 Postgres cannot hold). The
@@ -70,6 +87,17 @@ func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (Up
 		return res, nil
 	}
 
+	if res.Duplicates == 0 {
+		n, ok, err := t.copyNew(ctx, tx, copyRows)
+		if err != nil {
+			return UpsertResult{}, err
+		}
+		if ok {
+			res.Inserted = n
+			return res, nil
+		}
+	}
+
 	// prepareStage also marks the transaction as the sync's own (markSyncOrigin), in the same round trip.
 	stage, err := t.prepareStage(ctx, tx)
 	if err != nil {
@@ -79,7 +107,7 @@ func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (Up
 		return UpsertResult{}, fmt.Errorf("error copying %s rows to staging: %w", t.Entity, err)
 	}
 
-	dbRows, err := tx.Query(ctx, t.upsertSQL(stage))
+	dbRows, err := tx.Query(ctx, t.upsertSQL(stage, res.Duplicates > 0))
 	if err != nil {
 		return UpsertResult{}, fmt.Errorf("error upserting %s: %w", t.Entity, err)
 	}
@@ -96,6 +124,108 @@ func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (Up
 	}
 	res.Unchanged = len(seen) - res.Inserted - res.Updated
 	return res, nil
+}
+
+// copyNew is Upsert's fast path for rows none of whose keys is in t yet (all of an initial sync, new records
+// of later ones): it COPYs them straight into t, as plain COPY does, instead of staging them and merging
+// with INSERT … ON CONFLICT (issue 11: about a tenth off an initial sync's wall time). One round trip
+// marks the transaction as the sync's own (like markSyncOrigin) and probes the keys; if any exists, or the
+// COPY fails (say a record inserted meanwhile by a targeted fetch), the COPY's savepoint is rolled back and
+// ok is false, so the caller takes the general path, which also reports any real error. rows are Upsert's
+// staged rows (ord first), without repeated keys.
+func (t *Table) copyNew(ctx context.Context, tx pgx.Tx, rows [][]any) (n int, ok bool, err error) {
+	args := make([]any, len(t.Keys))
+	for i, c := range t.Keys {
+		switch c.Type {
+		case TypeBigint:
+			keys := make([]int64, len(rows))
+			for j, r := range rows {
+				k, isInt := asInt64(r[1+i])
+				if !isInt {
+					return 0, false, nil
+				}
+				keys[j] = k
+			}
+			args[i] = keys
+		case TypeText:
+			keys := make([]string, len(rows))
+			for j, r := range rows {
+				k, isText := r[1+i].(string)
+				if !isText {
+					return 0, false, nil
+				}
+				keys[j] = k
+			}
+			args[i] = keys
+		default:
+			return 0, false, nil
+		}
+	}
+	var origin string
+	var exists bool
+	if err := tx.QueryRow(ctx, t.probeSQL(), args...).Scan(&origin, &exists); err != nil {
+		return 0, false, fmt.Errorf("error probing %s keys: %w", t.Entity, err)
+	}
+	if exists {
+		return 0, false, nil
+	}
+	direct := make([][]any, len(rows))
+	for i, r := range rows {
+		direct[i] = r[1:]
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("error copying %s rows: %w", t.Entity, err)
+	}
+	copied, cerr := sp.CopyFrom(ctx, pgx.Identifier{"halo", t.Entity}, t.stageColumns()[1:], pgx.CopyFromRows(direct))
+	if cerr != nil {
+		if err := sp.Rollback(ctx); err != nil {
+			return 0, false, fmt.Errorf("error copying %s rows: %w (rolling back: %v)", t.Entity, cerr, err)
+		}
+		return 0, false, nil
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return 0, false, fmt.Errorf("error copying %s rows: %w", t.Entity, err)
+	}
+	return int(copied), true, nil
+}
+
+func asInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), true
+	}
+	return 0, false
+}
+
+var probeSQLs sync.Map // *Table → string
+
+// probeSQL marks the transaction as the sync's own and tells whether any of the keys ($1… one array per key
+// column) is in t, tombstoned or not.
+func (t *Table) probeSQL() string {
+	if s, ok := probeSQLs.Load(t); ok {
+		return s.(string)
+	}
+	var arrays, alias, on []string
+	for i, c := range t.Keys {
+		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", i+1, c.Type))
+		alias = append(alias, fmt.Sprintf("k%d", i+1))
+		on = append(on, fmt.Sprintf("t.%s = k.k%d", pgx.Identifier{c.Name}.Sanitize(), i+1))
+	}
+	s := fmt.Sprintf(`SELECT set_config('halosync.origin', 'sync', true), EXISTS (
+SELECT 1 FROM unnest(%s) AS k(%s) JOIN %s AS t ON %s)`,
+		strings.Join(arrays, ", "), strings.Join(alias, ", "), t.Name, strings.Join(on, " AND "))
+	probeSQLs.Store(t, s)
+	return s
 }
 
 // stageName is per entity so one transaction can upsert several entities.
@@ -155,11 +285,30 @@ func (t *Table) stageValues(ord int, r Row) []any {
 	return append(vals, r.Raw, r.UpdatedAt)
 }
 
-// upsertSQL builds the one statement that moves staged rows into the mirror. DISTINCT ON keeps the last
-// staged row per key (ON CONFLICT cannot touch one row twice). The WHERE compares raw and the typed
-// columns, so a row is rewritten only when Halo's record changed, when our mapping of it changed, or
+var upsertSQLs sync.Map // upsertKey → string
+
+type upsertKey struct {
+	t     *Table
+	stage string
+	dups  bool
+}
+
+// upsertSQL builds the one statement that moves staged rows into the mirror. When the staged rows repeat a
+// key (dups), DISTINCT ON keeps the last staged row per key (ON CONFLICT cannot touch one row twice);
+// otherwise the rows go in as staged, sparing a sort of the whole batch. The WHERE compares raw and the
+// typed columns, so a row is rewritten only when Halo's record changed, when our mapping of it changed, or
 // when it was tombstoned. xmax = 0 tells a fresh insert from an update.
-func (t *Table) upsertSQL(stage string) string {
+func (t *Table) upsertSQL(stage string, dups bool) string {
+	k := upsertKey{t, stage, dups}
+	if s, ok := upsertSQLs.Load(k); ok {
+		return s.(string)
+	}
+	s := t.buildUpsertSQL(stage, dups)
+	upsertSQLs.Store(k, s)
+	return s
+}
+
+func (t *Table) buildUpsertSQL(stage string, dups bool) string {
 	keys := quoteAll(t.keyNames())
 	var cols []string
 	for _, c := range t.Columns {
@@ -178,8 +327,12 @@ func (t *Table) upsertSQL(stage string) string {
 	}
 	sets = append(sets, "synced_at = now()", "deleted_at = NULL")
 
+	sel := `SELECT %[2]s FROM %[4]s`
+	if dups {
+		sel = `SELECT DISTINCT ON (%[3]s) %[2]s FROM %[4]s ORDER BY %[3]s, ord DESC`
+	}
 	return fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s)
-SELECT DISTINCT ON (%[3]s) %[2]s FROM %[4]s ORDER BY %[3]s, ord DESC
+`+sel+`
 ON CONFLICT (%[3]s) DO UPDATE SET %[5]s
 WHERE t.deleted_at IS NOT NULL OR t.raw IS DISTINCT FROM EXCLUDED.raw OR (%[6]s) IS DISTINCT FROM (%[7]s)
 RETURNING (xmax = 0) AS inserted`,

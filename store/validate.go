@@ -162,7 +162,7 @@ func (t *Table) checkRow(r Row) error {
 			return fmt.Errorf("column %s: %w", t.Columns[i].Name, err)
 		}
 	}
-	if err := CheckRaw(r.Raw); err != nil {
+	if err := r.checkRaw(); err != nil {
 		return err
 	}
 	return nil

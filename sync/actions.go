@@ -184,7 +184,11 @@ func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64)
 
 // rowOf maps an action and tracks the run's high-water mark.
 func (ar *pullRun) rowOf(a halo.Action) store.Row {
-	r := store.Tables[Actions].RowFrom(actionRow(a))
+	return ar.track(store.Tables[Actions].RowFrom(actionRow(a)))
+}
+
+// track moves the run's high-water mark to r's last update.
+func (ar *pullRun) track(r store.Row) store.Row {
 	if r.UpdatedAt != nil && r.UpdatedAt.After(ar.maxSeen) {
 		ar.maxSeen = *r.UpdatedAt
 	}
@@ -203,8 +207,31 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	var seenTickets, seenIDs []int64
 	first := true
 	recordCount := 0
-	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[halo.Page[halo.Action], error] {
-		return p.Halo.Actions(ctx, &halo.ListOptions{})
+	pb := newPageBatch(store.Tables[Actions])
+	// The rows are built (and their raw JSON checked, see store.RowFrom) on
+	// the reading goroutine, ahead of the storing one.
+	type actionPage struct {
+		halo.Page[halo.Action]
+		rows []store.Row // up to the first row without ticket_id
+	}
+	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[actionPage, error] {
+		return func(yield func(actionPage, error) bool) {
+			for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{}) {
+				ap := actionPage{Page: page}
+				if err == nil {
+					ap.rows = make([]store.Row, 0, len(page.Rows))
+					for _, a := range page.Rows {
+						if a.TicketID == 0 {
+							break
+						}
+						ap.rows = append(ap.rows, store.Tables[Actions].RowFrom(actionRow(a)))
+					}
+				}
+				if !yield(ap, err) {
+					return
+				}
+			}
+		}
 	})
 	for page, err := range pages {
 		if err != nil {
@@ -212,6 +239,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			if first && errors.As(err, &ve) {
 				return false, nil
 			}
+			_ = p.storeBatch(ctx, ar, pb)
 			return false, err
 		}
 		if first {
@@ -222,31 +250,36 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		}
 		recordCount = page.RecordCount
 		rows := make([]store.Row, 0, len(page.Rows))
-		for _, a := range page.Rows {
+		for i, a := range page.Rows {
 			if a.TicketID == 0 {
+				// The rows gathered so far are good: store them, as
+				// page-by-page storing did, before falling back.
+				if err := p.storeBatch(ctx, ar, pb); err != nil {
+					return false, fmt.Errorf("store actions page: %w", err)
+				}
 				return false, nil
 			}
-			rows = append(rows, ar.rowOf(a))
+			rows = append(rows, ar.track(page.rows[i]))
 			seenTickets = append(seenTickets, int64(a.TicketID))
 			seenIDs = append(seenIDs, int64(a.ID))
+		}
+		if pb.overlaps(rows) {
+			if err := p.storeBatch(ctx, ar, pb); err != nil {
+				return false, fmt.Errorf("store actions page: %w", err)
+			}
 		}
 		ar.total = page.RecordCount
 		ar.fetched += len(page.Rows) + len(page.Bad)
 		ar.run.Fetched += int64(len(page.Rows) + len(page.Bad))
-		err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-			res, err := p.Store.Upsert(ctx, tx, store.Tables[Actions], rows)
-			if err != nil {
-				return err
+		pb.add(rows, page.Bad, nil, pageMark{fetched: ar.fetched, total: ar.total})
+		if pb.full() {
+			if err := p.storeBatch(ctx, ar, pb); err != nil {
+				return false, fmt.Errorf("store actions page: %w", err)
 			}
-			ar.run.Inserted += int64(res.Inserted)
-			ar.run.Updated += int64(res.Updated)
-			ar.run.Unchanged += int64(res.Unchanged)
-			return p.reject(ctx, tx, ar, page.Bad, res.Rejected)
-		})
-		if err != nil {
-			return false, fmt.Errorf("store actions page: %w", err)
 		}
-		p.progress(ar)
+	}
+	if err := p.storeBatch(ctx, ar, pb); err != nil {
+		return false, fmt.Errorf("store actions page: %w", err)
 	}
 	if first && queued > 0 {
 		return false, nil
