@@ -359,16 +359,11 @@ func (p *proc) stop(grace time.Duration) {
 	}
 }
 
-// peakRSSKB is the process's peak resident set: the kernel's ru_maxrss after exit, or the highest VmHWM
-// sampled while it ran, whichever is larger.
+// peakRSSKB is the process's peak resident set: the highest VmHWM (a high-water mark of its own memory)
+// sampled while it ran. Not ru_maxrss: Linux carries the parent's high-water mark across fork and exec
+// into the child's ru_maxrss, so it would report this (large) benchmark process, not the worker.
 func (p *proc) peakRSSKB() int64 {
-	kb := p.peakKB.Load()
-	if p.cmd.ProcessState != nil {
-		if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > kb {
-			kb = ru.Maxrss
-		}
-	}
-	return kb
+	return p.peakKB.Load()
 }
 
 // freeAddr returns a free loopback address.

@@ -77,7 +77,7 @@ func BenchmarkIncremental(b *testing.B) {
 		}
 		measured("memory", "memory: worker peak RSS, 200k-ticket initial sync", peakMB, "MiB",
 			fmt.Sprintf("%.0f MiB", peakMB), "< 200 MB", boolp(peakMB*1.048576 < 200),
-			"`halosync sync --once` against the fake over HTTP, rate limit off; max of VmHWM sampled every 50 ms and ru_maxrss")
+			"`halosync sync --once` against the fake over HTTP, rate limit off; max of VmHWM sampled every 50 ms")
 		measured("large_sync", "200k-ticket initial sync by the binary", float64(rows)/elapsed.Seconds(), "rows/s",
 			fmt.Sprintf("%d rows in %s (%.0f rows/s)", rows, elapsed.Round(time.Second), float64(rows)/elapsed.Seconds()), "–", nil,
 			fmt.Sprintf("%d requests", apiRequests(tL.log())))
