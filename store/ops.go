@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -63,102 +62,11 @@ func (s *Store) ListStates(ctx context.Context, q Querier) (map[string]*EntitySt
 	return out, nil
 }
 
-// TableExists reports whether a table (schema-qualified name) exists.
-func (s *Store) TableExists(ctx context.Context, q Querier, name string) (bool, error) {
-	var ok bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
-		return false, fmt.Errorf("error looking for table %s: %w", name, err)
-	}
-	return ok, nil
-}
-
-// Columns returns the column names of a table in halosync, in order (none when it does not exist).
-func (s *Store) Columns(ctx context.Context, q Querier, table string) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT column_name FROM information_schema.columns
-WHERE table_schema = 'halosync' AND table_name = $1 ORDER BY ordinal_position`, table)
+// OutboxByState counts halosync.outbox rows by state.
+func (s *Store) OutboxByState(ctx context.Context, q Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT state, count(*) FROM halosync.outbox GROUP BY 1`)
 	if err != nil {
-		return nil, fmt.Errorf("error reading columns of halosync.%s: %w", table, err)
-	}
-	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("error reading columns of halosync.%s: %w", table, err)
-	}
-	return cols, nil
-}
-
-// GenericRow is one row of a table read as JSON (column → value).
-type GenericRow map[string]any
-
-// RowsOf reads the rows of halosync.<table> matching where (SQL over the row
-// alias r, may be empty) as JSON objects, ordered by orderBy, at most limit
-// (<= 0: 1000). A missing table gives no rows and no error. table, where and
-// orderBy are trusted SQL (constants of the callers), args are bound.
-func (s *Store) RowsOf(ctx context.Context, q Querier, table, where, orderBy string, limit int, args ...any) ([]GenericRow, error) {
-	ok, err := s.TableExists(ctx, q, "halosync."+table)
-	if err != nil || !ok {
-		return nil, err
-	}
-	if limit <= 0 {
-		limit = 1000
-	}
-	sql := `SELECT to_jsonb(r) FROM halosync.` + pgx.Identifier{table}.Sanitize() + ` r`
-	if where != "" {
-		sql += ` WHERE ` + where
-	}
-	if orderBy != "" {
-		sql += ` ORDER BY ` + orderBy
-	}
-	sql += fmt.Sprintf(` LIMIT %d`, limit)
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("error reading halosync.%s: %w", table, err)
-	}
-	raws, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, fmt.Errorf("error reading halosync.%s: %w", table, err)
-	}
-	out := make([]GenericRow, 0, len(raws))
-	for _, b := range raws {
-		var m GenericRow
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("error decoding a row of halosync.%s: %w", table, err)
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-// CountWhere counts the rows of halosync.<table> matching where (trusted SQL
-// over alias r); -1 when the table does not exist.
-func (s *Store) CountWhere(ctx context.Context, q Querier, table, where string, args ...any) (int64, error) {
-	ok, err := s.TableExists(ctx, q, "halosync."+table)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return -1, nil
-	}
-	sql := `SELECT count(*) FROM halosync.` + pgx.Identifier{table}.Sanitize() + ` r`
-	if where != "" {
-		sql += ` WHERE ` + where
-	}
-	var n int64
-	if err := q.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("error counting halosync.%s: %w", table, err)
-	}
-	return n, nil
-}
-
-// CountByState groups halosync.<table> by its state column; nil when the
-// table does not exist.
-func (s *Store) CountByState(ctx context.Context, q Querier, table string) (map[string]int64, error) {
-	ok, err := s.TableExists(ctx, q, "halosync."+table)
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, err := q.Query(ctx, `SELECT state::text, count(*) FROM halosync.`+pgx.Identifier{table}.Sanitize()+` GROUP BY 1`)
-	if err != nil {
-		return nil, fmt.Errorf("error counting halosync.%s by state: %w", table, err)
+		return nil, fmt.Errorf("error counting pushes by state: %w", err)
 	}
 	out := map[string]int64{}
 	var (
@@ -166,7 +74,7 @@ func (s *Store) CountByState(ctx context.Context, q Querier, table string) (map[
 		n     int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error { out[state] = n; return nil }); err != nil {
-		return nil, fmt.Errorf("error counting halosync.%s by state: %w", table, err)
+		return nil, fmt.Errorf("error counting pushes by state: %w", err)
 	}
 	return out, nil
 }
@@ -230,13 +138,8 @@ func Lag(st *EntityState, now time.Time) *time.Duration {
 	return &d
 }
 
-// OpenPushCounts counts open outbox rows (pending, sending, parked) by entity and state; nil when
-// halosync.outbox does not exist.
+// OpenPushCounts counts open outbox rows (pending, sending, parked) by entity and state.
 func (s *Store) OpenPushCounts(ctx context.Context, q Querier) (map[string]map[string]int64, error) {
-	ok, err := s.TableExists(ctx, q, "halosync.outbox")
-	if err != nil || !ok {
-		return nil, err
-	}
 	rows, err := q.Query(ctx, `SELECT entity, state, count(*) FROM halosync.outbox
 WHERE state IN ('pending', 'sending', 'parked') GROUP BY 1, 2`)
 	if err != nil {
@@ -260,12 +163,8 @@ WHERE state IN ('pending', 'sending', 'parked') GROUP BY 1, 2`)
 	return out, nil
 }
 
-// OpenConflictCounts counts unacknowledged conflicts by entity; nil when halosync.conflicts does not exist.
+// OpenConflictCounts counts unacknowledged conflicts by entity.
 func (s *Store) OpenConflictCounts(ctx context.Context, q Querier) (map[string]int64, error) {
-	ok, err := s.TableExists(ctx, q, "halosync.conflicts")
-	if err != nil || !ok {
-		return nil, err
-	}
 	rows, err := q.Query(ctx, `SELECT entity, count(*) FROM halosync.conflicts WHERE acknowledged_at IS NULL GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("error counting conflicts: %w", err)
@@ -281,13 +180,8 @@ func (s *Store) OpenConflictCounts(ctx context.Context, q Querier) (map[string]i
 	return out, nil
 }
 
-// PushedCounts counts completed pushes (outbox rows done with pushed_at set) by entity; nil when
-// halosync.outbox does not exist.
+// PushedCounts counts completed pushes (outbox rows done with pushed_at set) by entity.
 func (s *Store) PushedCounts(ctx context.Context, q Querier) (map[string]int64, error) {
-	ok, err := s.TableExists(ctx, q, "halosync.outbox")
-	if err != nil || !ok {
-		return nil, err
-	}
 	rows, err := q.Query(ctx, `SELECT entity, count(*) FROM halosync.outbox WHERE state = 'done' AND pushed_at IS NOT NULL GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("error counting pushes: %w", err)

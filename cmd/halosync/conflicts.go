@@ -28,12 +28,6 @@ func newConflictsCmd() *cobra.Command {
 				return err
 			}
 			defer a.close()
-			if ok, err := a.store.TableExists(ctx, a.pool, "halosync.conflicts"); err != nil || !ok {
-				if err == nil {
-					err = fmt.Errorf("this database has no halosync.conflicts: run `halosync migrate`")
-				}
-				return err
-			}
 			list, err := a.store.ListConflicts(ctx, a.pool, !all)
 			if err != nil {
 				return err

@@ -29,12 +29,6 @@ func newPushesCmd() *cobra.Command {
 				return err
 			}
 			defer a.close()
-			if ok, err := a.store.TableExists(ctx, a.pool, "halosync.outbox"); err != nil || !ok {
-				if err == nil {
-					err = fmt.Errorf("this database has no halosync.outbox: run `halosync migrate`")
-				}
-				return err
-			}
 			list, err := a.store.ListOutbox(ctx, a.pool, 0, store.OutboxPending, store.OutboxSending, store.OutboxParked)
 			if err != nil {
 				return err

@@ -153,7 +153,7 @@ func buildStatus(ctx context.Context, st *store.Store) (*statusReport, error) {
 			rep.Pushes[s] += n
 		}
 	}
-	health, err := st.RowsOf(ctx, q, "endpoint_health", "", "", 0)
+	health, err := st.ListHealth(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -161,25 +161,17 @@ func buildStatus(ctx context.Context, st *store.Store) (*statusReport, error) {
 	return rep, nil
 }
 
-// endpointRows reads halosync.endpoint_health rows by column name, tolerating the column names of
-// earlier drafts (state, count_429, snoozes).
-func endpointRows(rows []store.GenericRow) []endpointStatus {
+// endpointRows turns the limiter's halosync.endpoint_health rows into status rows.
+func endpointRows(rows []store.EndpointHealth) []endpointStatus {
 	out := make([]endpointStatus, 0, len(rows))
-	for _, r := range rows {
+	for _, h := range rows {
 		e := endpointStatus{
-			Endpoint:    gStr(r, "endpoint"),
-			State:       gStr(r, "breaker_state", "state"),
-			LastStatus:  gInt(r, "last_status"),
-			LastError:   gStrP(r, "last_error"),
-			LastErrorAt: gTime(r, "last_error_at"),
-			OpenUntil:   gTime(r, "open_until"),
-			FixHint:     gStrP(r, "fix_hint", "hint"),
+			Endpoint: h.Endpoint, State: h.BreakerState, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
+			Count429: h.RateLimited, Snoozes: h.Snoozes, OpenUntil: h.OpenUntil, FixHint: h.FixHint,
 		}
-		if n := gInt(r, "rate_limited_count", "count_429"); n != nil {
-			e.Count429 = *n
-		}
-		if n := gInt(r, "snooze_count", "snoozes"); n != nil {
-			e.Snoozes = *n
+		if h.LastStatus != nil {
+			n := int64(*h.LastStatus)
+			e.LastStatus = &n
 		}
 		if e.State == "" {
 			e.State = "closed"
@@ -188,49 +180,6 @@ func endpointRows(rows []store.GenericRow) []endpointStatus {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint < out[j].Endpoint })
 	return out
-}
-
-func gAny(r store.GenericRow, keys ...string) any {
-	for _, k := range keys {
-		if v, ok := r[k]; ok && v != nil {
-			return v
-		}
-	}
-	return nil
-}
-
-func gStr(r store.GenericRow, keys ...string) string {
-	if s, ok := gAny(r, keys...).(string); ok {
-		return s
-	}
-	return ""
-}
-
-func gStrP(r store.GenericRow, keys ...string) *string {
-	if s, ok := gAny(r, keys...).(string); ok && s != "" {
-		return &s
-	}
-	return nil
-}
-
-func gInt(r store.GenericRow, keys ...string) *int64 {
-	if f, ok := gAny(r, keys...).(float64); ok {
-		n := int64(f)
-		return &n
-	}
-	return nil
-}
-
-func gTime(r store.GenericRow, keys ...string) *time.Time {
-	s, ok := gAny(r, keys...).(string)
-	if !ok {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return nil
-	}
-	return &t
 }
 
 func printStatus(w io.Writer, rep *statusReport) error {

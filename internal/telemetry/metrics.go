@@ -123,7 +123,7 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // ObserveStore registers the gauges read from the database at each collection: lag and rows per entity
-// (halosync.entity_state), breaker state per endpoint (halosync.endpoint_health, when it exists) and
+// (halosync.entity_state), breaker state per endpoint (halosync.endpoint_health) and
 // pushes by state (halosync.outbox, when it exists). entities lists the entities to report even before
 // their first pull.
 func (t *Telemetry) ObserveStore(st *store.Store, entities []string) error {
@@ -174,19 +174,14 @@ func (t *Telemetry) ObserveStore(st *store.Store, entities []string) error {
 			}
 			o.ObserveInt64(rows, s.Rows, attrs)
 		}
-		health, err := st.RowsOf(ctx, st.Pool, "endpoint_health", "", "", 0)
+		health, err := st.ListHealth(ctx, st.Pool)
 		if err != nil {
 			return err
 		}
 		for _, h := range health {
-			ep, _ := h["endpoint"].(string)
-			state, _ := h["breaker_state"].(string)
-			if state == "" {
-				state, _ = h["state"].(string)
-			}
-			o.ObserveInt64(breaker, BreakerValue(state), metric.WithAttributes(attribute.String("endpoint", ep)))
+			o.ObserveInt64(breaker, BreakerValue(h.BreakerState), metric.WithAttributes(attribute.String("endpoint", h.Endpoint)))
 		}
-		byState, err := st.CountByState(ctx, st.Pool, "outbox")
+		byState, err := st.OutboxByState(ctx, st.Pool)
 		if err != nil {
 			return err
 		}
