@@ -477,17 +477,8 @@ func (p *Pusher) storeReply(ctx context.Context, l *locked, reply json.RawMessag
 // in a conflict row.
 func (p *Pusher) remoteDeleted(ctx context.Context, l *locked, remote store.Row) error {
 	ob := l.ob
-	keys := make([]any, len(l.keys))
-	for i, k := range l.keys {
-		keys[i] = k
-	}
-	if _, err := p.Store.Tombstone(ctx, l.tx, l.t, [][]any{keys}); err != nil {
+	if err := p.tombstone(ctx, l); err != nil {
 		return err
-	}
-	if ob.Entity == Tickets {
-		if err := p.Store.TombstoneActionsOfDeletedTickets(ctx, l.tx); err != nil {
-			return err
-		}
 	}
 	changedAt := ob.ChangedAt
 	if err := p.Store.RecordConflict(ctx, l.tx, store.Conflict{Entity: ob.Entity, RecordKey: ob.RecordKey,
@@ -874,17 +865,8 @@ func (p *Pusher) delete(ctx context.Context, ob *store.OutboxRow) error {
 			return p.failed(ctx, ob, err)
 		}
 	}
-	keys := make([]any, len(l.keys))
-	for i, k := range l.keys {
-		keys[i] = k
-	}
-	if _, err := p.Store.Tombstone(ctx, l.tx, l.t, [][]any{keys}); err != nil {
+	if err := p.tombstone(ctx, l); err != nil {
 		return err
-	}
-	if ob.Entity == Tickets {
-		if err := p.Store.TombstoneActionsOfDeletedTickets(ctx, l.tx); err != nil {
-			return err
-		}
 	}
 	if err := p.Store.FinishOutbox(ctx, l.tx, ob.ID, nil, ""); err != nil {
 		return err
@@ -958,4 +940,19 @@ func asInt64(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
+}
+
+// tombstone marks the locked record deleted in the mirror (a ticket's actions go with it).
+func (p *Pusher) tombstone(ctx context.Context, l *locked) error {
+	keys := make([]any, len(l.keys))
+	for i, k := range l.keys {
+		keys[i] = k
+	}
+	if _, err := p.Store.Tombstone(ctx, l.tx, l.t, [][]any{keys}); err != nil {
+		return err
+	}
+	if l.ob.Entity == Tickets {
+		return p.Store.TombstoneActionsOfDeletedTickets(ctx, l.tx)
+	}
+	return nil
 }

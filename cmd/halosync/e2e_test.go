@@ -89,10 +89,24 @@ func freeAddr(t *testing.T) string {
 
 const testSecret = "e2e-distinctive-s3cret"
 
+// e2eSize is the tenant of the binary tests: small, but with paging.
+var e2eSize = halofake.Size{Clients: 6, Sites: 12, Users: 40, Agents: 4, Tickets: 150, ActionsPerTicket: 2, Assets: 20, Contracts: 3}
+
 func fakeAndDB(t *testing.T) (*halofake.Server, map[string]string, *pgxpool.Pool) {
 	t.Helper()
-	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 31, ClientSecret: testSecret})
-	fake.Generate(halofake.Size{Clients: 6, Sites: 12, Users: 40, Agents: 4, Tickets: 150, ActionsPerTicket: 2, Assets: 20, Contracts: 3})
+	return fakeAndDBWith(t, 31, e2eSize, nil)
+}
+
+// fakeAndDBWith serves a fake Halo with the given tenant (after setup, e.g.
+// faults, has run on it), creates a fresh migrated database, and returns the
+// environment of a halosync process pointed at both.
+func fakeAndDBWith(t *testing.T, seed int64, size halofake.Size, setup func(*halofake.Server)) (*halofake.Server, map[string]string, *pgxpool.Pool) {
+	t.Helper()
+	fake := halofake.New(halofake.Options{BulkActions: true, Seed: seed, ClientSecret: testSecret})
+	fake.Generate(size)
+	if setup != nil {
+		setup(fake)
+	}
 	base := fake.Start()
 	t.Cleanup(fake.Close)
 	pool := testdb.New(t)

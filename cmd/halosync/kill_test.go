@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/halosync/halosync/halo/halofake"
-	"github.com/halosync/halosync/internal/testdb"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -86,20 +85,12 @@ func startWorker(t *testing.T, env map[string]string) (*exec.Cmd, *bytes.Buffer,
 // entity's advisory lock is free — the dead process's session took it along —
 // makes the job available at once, and the mirror becomes exact.
 func TestBinaryWorkerSIGKILLDuringPull(t *testing.T) {
-	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 41, ClientSecret: testSecret})
-	fake.Generate(halofake.Size{Clients: 6, Sites: 12, Users: 40, Agents: 4, Tickets: 3000, ActionsPerTicket: 2, Assets: 20, Contracts: 3})
-	fake.SetFault(halofake.Faults{Latency: 40 * time.Millisecond}) // a walk long enough to be killed in
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	pool := testdb.New(t)
-	env := map[string]string{
-		"DATABASE_URL":         testdb.URL(t),
-		"HALO_RESOURCE_SERVER": base,
-		"HALO_CLIENT_ID":       halofake.DefaultClientID,
-		"HALO_CLIENT_SECRET":   testSecret,
-		"HALO_RATE_LIMIT":      "100000/1m",
-		"HALOSYNC_LOG_FORMAT":  "json",
-	}
+	size := e2eSize
+	size.Tickets = 3000
+	fake, env, pool := fakeAndDBWith(t, 41, size, func(f *halofake.Server) {
+		f.SetFault(halofake.Faults{Latency: 40 * time.Millisecond}) // a walk long enough to be killed in
+	})
+	env["HALO_RATE_LIMIT"] = "100000/1m"
 	start := func() (*exec.Cmd, *bytes.Buffer, chan error) { return startWorker(t, env) }
 	count := func(sql string, args ...any) int {
 		var n int
