@@ -100,17 +100,22 @@ func TestAuth_TokenCachedAndShared(t *testing.T) {
 			errs <- err
 		})
 	}
-	// Let the first fetch complete; any duplicate fetch would also need a release.
-	go func() {
+	// Let the first fetch complete; any duplicate fetch would also need a
+	// release. The releaser ends with the test (goleak checks).
+	done := make(chan struct{})
+	var releaser sync.WaitGroup
+	releaser.Go(func() {
 		for {
 			select {
 			case release <- struct{}{}:
-			case <-time.After(2 * time.Second):
+			case <-done:
 				return
 			}
 		}
-	}()
+	})
 	wg.Wait()
+	close(done)
+	releaser.Wait()
 	close(errs)
 	for err := range errs {
 		require.NoError(t, err)

@@ -52,6 +52,12 @@ type Config struct {
 	// Periodic enables the periodic schedule (off for clients that only
 	// insert, such as the CLI).
 	Periodic bool
+	// RescueEvery is how often the orphaned-job rescue runs (0 →
+	// DefaultRescueEvery); PruneEvery how often the prune runs (0 →
+	// DefaultPruneEvery).
+	RescueEvery, PruneEvery time.Duration
+	// Retention is what the prune keeps (zero fields keep forever).
+	Retention store.Retention
 }
 
 // NewClient builds the River client that works halosync's jobs.
@@ -65,12 +71,15 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		// patience first: a job's Halo requests wait at most JobMaxWait in
 		// process, longer waits snooze the job (see Steer).
 		Middleware: append([]rivertype.Middleware{patience}, cfg.Middleware...),
-		// A SIGKILLed worker leaves its jobs "running". Pulls whose entity
-		// lock is free are made available at once when a worker starts
-		// (EnqueueStale → RescueOrphanedPulls); anything else is rescued
-		// after ten minutes rather than River's hour: a pull still alive
-		// after that only meets its own advisory lock and snoozes (ErrBusy).
-		RescueStuckJobsAfter: 10 * time.Minute,
+		// A SIGKILLed worker leaves its jobs "running". Pulls and pushes
+		// whose advisory lock is free are made available again when a
+		// worker starts (EnqueueStale, EnqueuePending) and every
+		// RescueEvery by the periodic rescue job (RescueWorker). River's
+		// own rescuer is the backstop, after rescueAfter rather than its
+		// hour; pulls beat a heartbeat so a live one is never taken for
+		// stuck, and their 6-hour Timeout does not delay it (see
+		// PullWorker.Timeout).
+		RescueStuckJobsAfter: rescueAfter,
 	}
 	if cfg.Periodic {
 		n := max(cfg.Workers, 1)
@@ -79,6 +88,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	addFetch(workers, rc, cfg)
 	addPush(workers, rc, cfg)
+	addMaintenance(workers, rc, cfg)
 	c, err := river.NewClient(riverpgxv5.New(cfg.Pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -6,11 +6,13 @@ package jobs
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -53,12 +55,66 @@ type PullWorker struct {
 	Puller *hsync.Puller
 }
 
-// Timeout bounds one pull; a 200k-ticket initial sync at Halo's rate
-// budget takes hours, so the bound is generous and the work is resumable.
-func (w *PullWorker) Timeout(*river.Job[PullArgs]) time.Duration { return 6 * time.Hour }
+// Pull run limits. A 200k-ticket initial sync at Halo's rate budget takes
+// hours, so one pull may run for pullTimeout; River's rescuer must still
+// recover a killed pull within RescueStuckJobsAfter (rescueAfter), which it
+// would not do for a job whose Timeout is longer (it waits out the timeout
+// first). So a running pull beats a heartbeat (attempted_at moves forward
+// every heartbeatEvery) and Timeout tells the two callers apart, see Timeout.
+const (
+	pullTimeout    = 6 * time.Hour
+	rescueAfter    = 10 * time.Minute
+	heartbeatEvery = time.Minute
+	// heartbeatLost is how old attempted_at must be before a pull counts as
+	// dead: several missed beats, far below rescueAfter.
+	heartbeatLost = 3 * heartbeatEvery
+)
 
-// Work pulls the entity and steers River by the error's kind.
+// Timeout is asked twice by River. When an attempt starts, attempted_at has
+// just been set and the pull gets pullTimeout (this assumes the worker's clock
+// is within heartbeatLost of the database's, which sets attempted_at). River's rescuer asks again
+// about a job it found running with attempted_at older than rescueAfter: a
+// live pull's heartbeat keeps attempted_at within heartbeatEvery, so such a
+// job is dead, and the answer (what it has already outlived) lets the rescue
+// apply at once instead of pullTimeout after the job started.
+func (w *PullWorker) Timeout(job *river.Job[PullArgs]) time.Duration {
+	if job.AttemptedAt != nil && time.Since(*job.AttemptedAt) > heartbeatLost {
+		return heartbeatLost
+	}
+	return pullTimeout
+}
+
+// Work pulls the entity and steers River by the error's kind, beating the
+// heartbeat while it runs.
 func (w *PullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
+	stop := heartbeat(ctx, w.Puller.Store, job.ID, heartbeatEvery)
+	defer stop()
 	_, err := w.Puller.Pull(ctx, job.Args.Entity, job.Args.Full)
 	return Steer(err)
+}
+
+// heartbeat moves job id's attempted_at forward every period until the
+// returned stop is called (it waits for the beating goroutine to end).
+func heartbeat(ctx context.Context, st *store.Store, id int64, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := st.TouchRunningJob(ctx, id); err != nil && ctx.Err() == nil {
+					slog.Default().Warn("pull heartbeat failed", "job", id, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -132,3 +132,15 @@ FROM l WHERE l.free AND id = $1 AND state = 'running' RETURNING id`, j.id, pushL
 	}
 	return rescued, nil
 }
+
+// TouchRunningJob moves the attempted_at of River job id forward to now while it is still running: the
+// heartbeat of a long job. River's rescuer treats a job as stuck once attempted_at is older than
+// RescueStuckJobsAfter, so a live job that beats more often than that is never rescued, while a killed
+// one stops beating and is rescued that long after its death. Reports whether the job was still running.
+func (s *Store) TouchRunningJob(ctx context.Context, id int64) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE river_job SET attempted_at = now() WHERE id = $1 AND state = 'running'`, id)
+	if err != nil {
+		return false, fmt.Errorf("error touching job %d: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -181,17 +181,25 @@ func TestFaultServerErrors(t *testing.T) {
 // connection breaker opens (no request leaves while it is open: jobs snooze),
 // the status row says what to check, and once Halo is fast again the next
 // cycle mirrors everything.
+//
+// The timeout is generous (a healthy request on two loaded cores stays far
+// below it) and the slow Halo never answers within the test's life (the fake
+// stops waiting when the client hangs up), so neither side depends on how
+// fast the machine is. Two timeouts open the breaker, to keep the test short.
 func TestFaultTimeouts(t *testing.T) {
 	t.Parallel()
 	fake := newFake(t, halofake.Options{BulkActions: true, Seed: 8}, tiny)
 	// The breaker's first open time is longer than a job waits in process.
 	e := newGuarded(t, fake, testdb.New(t), func(st *store.Store) *hsync.Guard {
-		return fastGuard(st, func(c *hsync.GuardConfig) { c.OpenBase, c.OpenMax = 3*time.Second, 3*time.Second })
-	}, func(c *halo.Config) { c.HTTPClient = &http.Client{Timeout: 150 * time.Millisecond} })
-	// A first page arrives; then Halo slows down beyond the timeout.
+		return fastGuard(st, func(c *hsync.GuardConfig) {
+			c.OpenBase, c.OpenMax = 3*time.Second, 3*time.Second
+			c.TripAfter = 2
+		})
+	}, func(c *halo.Config) { c.HTTPClient = &http.Client{Timeout: 3 * time.Second} })
+	// A first page arrives; then Halo stops answering in time.
 	_, err := e.puller.Pull(context.Background(), hsync.Statuses, false)
 	require.NoError(t, err)
-	fake.SetFault(halofake.Faults{Latency: 400 * time.Millisecond})
+	fake.SetFault(halofake.Faults{Latency: time.Hour})
 
 	ctx := hsync.WithMaxWait(context.Background(), jobs.JobMaxWait)
 	_, err = e.puller.Cycle(ctx, nil, false)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/jobs"
+	"github.com/halosync/halosync/store"
 )
 
 // Config is every setting halosync reads, all from the environment. It is
@@ -47,6 +48,11 @@ type Config struct {
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
 	AutoMigrate       bool          `envconfig:"HALOSYNC_AUTO_MIGRATE" default:"true" desc:"Apply migrations when worker or sync starts"`
+
+	RetainWebhooks  time.Duration `envconfig:"HALOSYNC_RETAIN_WEBHOOKS" default:"168h" desc:"Keep accepted webhook deliveries this long (de-duplication of re-sends); 0 keeps forever"`
+	RetainRuns      time.Duration `envconfig:"HALOSYNC_RETAIN_RUNS" default:"2160h" desc:"Keep run ledger rows (halosync.runs) this long; 0 keeps forever"`
+	RetainOutbox    time.Duration `envconfig:"HALOSYNC_RETAIN_OUTBOX" default:"720h" desc:"Keep finished (done) outbox rows this long; 0 keeps forever"`
+	RetainConflicts time.Duration `envconfig:"HALOSYNC_RETAIN_CONFLICTS" default:"2160h" desc:"Keep acknowledged conflicts this long; 0 keeps forever"`
 
 	// Read by the OpenTelemetry exporters themselves (with the other OTEL_EXPORTER_OTLP_* variables);
 	// listed here so `halosync config` shows it.
@@ -87,6 +93,14 @@ func loadConfig() (*Config, error) {
 	}{{"HALOSYNC_INTERVAL_TICKETS", c.IntervalTickets}, {"HALOSYNC_INTERVAL_CUSTOMERS", c.IntervalCustomers}, {"HALOSYNC_INTERVAL_LOOKUPS", c.IntervalLookups}} {
 		if iv.d < time.Second {
 			return nil, fmt.Errorf("%s: expected a duration of at least 1s such as 1m, got %v", iv.name, iv.d)
+		}
+	}
+	for _, r := range []struct {
+		name string
+		d    time.Duration
+	}{{"HALOSYNC_RETAIN_WEBHOOKS", c.RetainWebhooks}, {"HALOSYNC_RETAIN_RUNS", c.RetainRuns}, {"HALOSYNC_RETAIN_OUTBOX", c.RetainOutbox}, {"HALOSYNC_RETAIN_CONFLICTS", c.RetainConflicts}} {
+		if r.d < 0 {
+			return nil, fmt.Errorf("%s: expected a duration such as 720h (0 keeps forever), got %v", r.name, r.d)
 		}
 	}
 	if _, _, err := ParseRate(c.HaloRateLimit); err != nil {
@@ -210,6 +224,11 @@ func normalizeAuthURL(raw string, allowInsecure bool) (string, error) {
 // schedule returns the pull schedule.
 func (c *Config) schedule() jobs.Schedule {
 	return jobs.Schedule{Tickets: c.IntervalTickets, Customers: c.IntervalCustomers, Lookups: c.IntervalLookups, Full: c.FullInterval}
+}
+
+// retention returns what the periodic prune keeps.
+func (c *Config) retention() store.Retention {
+	return store.Retention{Webhooks: c.RetainWebhooks, Runs: c.RetainRuns, Outbox: c.RetainOutbox, Conflicts: c.RetainConflicts}
 }
 
 // ParseRate reads a budget such as "300/5m" (requests per window).

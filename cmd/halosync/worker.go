@@ -68,7 +68,7 @@ func runWorker(ctx context.Context, a *app) error {
 	}
 	rc, err := jobs.NewClient(jobs.Config{
 		Pool: a.pool, Puller: puller, Pusher: a.pusher(), Schedule: a.cfg.schedule(), Logger: a.log,
-		Workers: a.cfg.Workers, Periodic: true, Middleware: mw,
+		Workers: a.cfg.Workers, Periodic: true, Middleware: mw, Retention: a.cfg.retention(),
 	})
 	if err != nil {
 		return err

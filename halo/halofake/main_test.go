@@ -1,0 +1,11 @@
+package halofake
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests when any of them leaves a goroutine
+// behind (the fake's webhook sender and servers): every one must end with its test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,11 @@
+package halo
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests when any of them leaves a goroutine
+// behind (token refreshes and HTTP transports): every one must end with its test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,11 @@
+package server_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests when any of them leaves a goroutine
+// behind (the HTTP server and its webhook handling): every one must end with its test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
