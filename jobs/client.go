@@ -38,6 +38,23 @@ func (s Schedule) Interval(entity string) time.Duration {
 	return s.Customers
 }
 
+// ActionSweepShare is the share of the rate budget the actions sweep may
+// use: the per-ticket re-reads that reconcile actions where Halo's bulk
+// Actions listing cannot be used (see sync.Puller.ActionSweep).
+const ActionSweepShare = 0.1
+
+// ActionSweepPerPull is how many tickets' actions each tickets pull
+// re-reads for the sweep: ActionSweepShare of the requests a budget of
+// limit per window allows in one tickets interval, at least one. At the
+// defaults (300/5m, 1m) that is 6 a pull, 8,640 tickets a day.
+func ActionSweepPerPull(limit int, window, ticketsInterval time.Duration) int {
+	if window <= 0 {
+		return 1
+	}
+	n := int(ActionSweepShare * float64(limit) * float64(ticketsInterval) / float64(window))
+	return max(n, 1)
+}
+
 // Config is what NewClient needs.
 type Config struct {
 	Pool     *pgxpool.Pool

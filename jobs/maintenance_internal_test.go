@@ -58,3 +58,11 @@ VALUES ('{"entity":"tickets"}', 'halosync_pull', 25, 'pull', 'running', 1, now()
 	time.Sleep(50 * time.Millisecond)
 	require.Greater(t, age(), 59*time.Minute, "a stopped heartbeat beats no more")
 }
+
+// TestActionSweepPerPull: the sweep's per-pull allowance is its share of the
+// budget over one tickets interval, never zero.
+func TestActionSweepPerPull(t *testing.T) {
+	require.Equal(t, 6, ActionSweepPerPull(300, 5*time.Minute, time.Minute))
+	require.Equal(t, 1, ActionSweepPerPull(10, time.Hour, time.Minute))
+	require.Equal(t, 30, ActionSweepPerPull(300, 5*time.Minute, 5*time.Minute))
+}

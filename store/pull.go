@@ -130,14 +130,15 @@ func (s *Store) TicketVersions(ctx context.Context, q Querier, ids []int64) (map
 	return s.ExistingVersions(ctx, q, Tables["tickets"], ids)
 }
 
-// QueueActions queues tickets whose actions must be read.
+// QueueActions queues tickets whose actions must be read at the next pull (a sweep entry of the same
+// ticket becomes an ordinary one).
 func (s *Store) QueueActions(ctx context.Context, q Querier, ticketIDs []int64) error {
 	if len(ticketIDs) == 0 {
 		return nil
 	}
 	_, err := q.Exec(ctx, `INSERT INTO halosync.action_queue (ticket_id)
 		SELECT unnest($1::bigint[])
-		ON CONFLICT (ticket_id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('halosync.action_queue', 'seq')), queued_at = now()`, ticketIDs)
+		ON CONFLICT (ticket_id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('halosync.action_queue', 'seq')), queued_at = now(), sweep = false`, ticketIDs)
 	if err != nil {
 		return fmt.Errorf("queue actions: %w", err)
 	}

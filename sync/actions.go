@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -36,7 +38,7 @@ func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Tic
 	if err != nil {
 		return err
 	}
-	var need []int64
+	var need, unchanged []int64
 	for _, t := range tickets {
 		v, ok := known[int64(t.ID)]
 		switch {
@@ -46,9 +48,19 @@ func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Tic
 			}
 		case !sameTime(v.LastActionDate, t.LastActionDate.Ptr()):
 			need = append(need, int64(t.ID))
+		case t.LastActionDate.Valid:
+			unchanged = append(unchanged, int64(t.ID))
 		}
 	}
-	return p.Store.QueueActions(ctx, tx, need)
+	// A ticket that has actions in Halo but none in the mirror is read too,
+	// though its lastactiondate did not move: a ticket created through the
+	// mirror is stored from the push's reply, lastactiondate included, while
+	// the action Halo adds on every create was never read.
+	missing, err := p.Store.TicketsWithoutActions(ctx, tx, unchanged)
+	if err != nil {
+		return err
+	}
+	return p.Store.QueueActions(ctx, tx, append(need, missing...))
 }
 
 // sameTime compares a stored time with a fresh one. Postgres keeps
@@ -65,8 +77,14 @@ func sameTime(a, b *time.Time) bool {
 // pullActions reads the actions of the tickets queued by the tickets walk.
 // A full pull (or the first one) lists all actions in bulk where the server
 // allows it (halo-api.md §12.12): about one request per hundred actions
-// instead of one per ticket. Otherwise, and where the bulk walk is refused
-// or ignored, it reads the queued tickets one by one.
+// instead of one per ticket; that walk also tombstones the actions Halo no
+// longer lists. Otherwise, and where the bulk walk is refused, ignored, times
+// out or answers nothing while the mirror knows of actions, it reads the
+// queued tickets one by one, and a full pull queues every live ticket as a
+// sweep entry: the full reconcile of actions one request per ticket. Sweep
+// entries are read after the changed tickets, at most ActionSweep per pull
+// (the worker sizes it from the rate budget), so a large tenant's sweep is
+// spread over many pulls instead of holding the tickets for hours.
 func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error) {
 	st, err := p.Store.GetState(ctx, p.Store.Pool, Actions)
 	if err != nil {
@@ -107,18 +125,26 @@ func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
 		}
 		p.logger().Info("bulk actions listing not supported by this Halo; reading actions per ticket")
 	}
-	ids, err := p.Store.QueuedActions(ctx, p.Store.Pool)
+	if ar.fullWalk {
+		n, err := p.Store.QueueActionSweep(ctx, p.Store.Pool)
+		if err != nil {
+			return err
+		}
+		p.logger().Info("full reconcile of actions: tickets queued for a per-ticket re-read", "tickets", n, "per_pull", p.ActionSweep)
+	}
+	changed, sweep, err := p.Store.DueActions(ctx, p.Store.Pool, p.ActionSweep)
 	if err != nil {
 		return err
 	}
 	if !ar.fullWalk {
-		if err := p.narrowedActions(ctx, ar, ids); err != nil {
+		if err := p.narrowedActions(ctx, ar, changed); err != nil {
 			return err
 		}
-		if ids, err = p.Store.QueuedActions(ctx, p.Store.Pool); err != nil {
+		if changed, sweep, err = p.Store.DueActions(ctx, p.Store.Pool, p.ActionSweep); err != nil {
 			return err
 		}
 	}
+	ids := append(changed, sweep...)
 	ar.total = len(ids)
 	for _, id := range ids {
 		if err := p.ticketActions(ctx, ar, id); err != nil {
@@ -239,13 +265,30 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			if first && errors.As(err, &ve) {
 				return false, nil
 			}
-			_ = p.storeBatch(ctx, ar, pb)
+			serr := p.storeBatch(ctx, ar, pb)
+			if bulkTimedOut(ctx, err) {
+				// Large tenants time the bulk listing out (halo-api-more.md,
+				// corrections): what was read is stored, the rest is read per
+				// ticket.
+				p.logger().Warn("bulk actions listing timed out; reading actions per ticket", "err", err)
+				return false, serr
+			}
 			return false, err
 		}
 		if first {
 			first = false
-			if len(page.Rows) == 0 && queued > 0 {
-				return false, nil
+			if len(page.Rows) == 0 {
+				// An empty answer is believed only where the mirror knows of
+				// no action either: on a live tenant it is the listing
+				// failing (halo-api-more.md, corrections), not "no actions".
+				expects, err := p.Store.ExpectsActions(ctx, p.Store.Pool)
+				if err != nil {
+					return false, err
+				}
+				if queued > 0 || expects {
+					p.logger().Warn("bulk actions listing answered no rows where actions exist; reading actions per ticket")
+					return false, nil
+				}
 			}
 		}
 		recordCount = page.RecordCount
@@ -309,4 +352,23 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		}
 		return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
 	})
+}
+
+// bulkTimedOut reports whether the bulk walk failed by timing out (the
+// request's own timeout or a gateway's 504), not because the pull itself was
+// cancelled or must wait.
+func bulkTimedOut(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var wait *halo.WaitError
+	if errors.As(err, &wait) {
+		return false
+	}
+	var se *halo.ServerError
+	if errors.As(err, &se) && se.Status == http.StatusGatewayTimeout {
+		return true
+	}
+	var ne net.Error
+	return (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
 }

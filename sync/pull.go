@@ -56,6 +56,9 @@ type Puller struct {
 	// OnRun, if set, is called with every finished ledger row (pulls and
 	// targeted fetches), e.g. to count records for metrics.
 	OnRun func(*store.Run)
+	// ActionSweep is how many tickets of the actions sweep (see
+	// pullActions) one pull re-reads; 0 reads them all.
+	ActionSweep int
 }
 
 // ErrBusy is returned when another process is pulling the same entity.

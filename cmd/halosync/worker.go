@@ -55,6 +55,10 @@ func newWorkerCmd() *cobra.Command {
 
 func runWorker(ctx context.Context, a *app) error {
 	puller := a.puller()
+	// The worker spreads the actions sweep over its pulls; `sync --once`
+	// reads all of it (ActionSweep 0).
+	limit, window, _ := ParseRate(a.cfg.HaloRateLimit)
+	puller.ActionSweep = jobs.ActionSweepPerPull(limit, window, a.cfg.IntervalTickets)
 	var mw []rivertype.Middleware
 	if a.tel != nil {
 		puller.OnRun = a.tel.Metrics.RecordRun

@@ -11,6 +11,26 @@ type Faults struct {
 	ErrorRate float64         // share of /api requests answered with a 5xx (0..1)
 	Latency   time.Duration   // added before every request is answered
 	Forbidden map[string]bool // entity → 403, keyed by API path ("tickets", "client") or hook name ("clients")
+	// BulkActions breaks the bulk Actions listing (GET /api/Actions without ticket_id) the ways a large
+	// live tenant did (halo-api-more.md, corrections): BulkEmpty answers record_count 0 and no rows,
+	// BulkHang never answers (the client's timeout ends the request). Per-ticket reads are unaffected.
+	BulkActions BulkFault
+}
+
+// BulkFault is a way the bulk Actions listing fails.
+type BulkFault int
+
+// The bulk Actions listing's failures.
+const (
+	BulkOK BulkFault = iota
+	BulkEmpty
+	BulkHang
+)
+
+// isBulkActions reports whether r lists actions across tickets.
+func isBulkActions(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSuffix(r.URL.Path, "/"), "/api/actions") && r.Method == http.MethodGet &&
+		r.URL.Query().Get("ticket_id") == ""
 }
 
 // SetFault replaces the active faults (the zero Faults clears them).
@@ -34,6 +54,10 @@ func (s *Server) currentFaults() Faults {
 // applyFaults adds latency and fails a share of /api requests; false means answered.
 func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, isAPI bool) bool {
 	f := s.currentFaults()
+	if f.BulkActions == BulkHang && isBulkActions(r) {
+		<-r.Context().Done()
+		return false
+	}
 	if f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):

@@ -231,8 +231,9 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 			badRequest(w, "The value supplied for startdate/enddate is not a valid date")
 			return
 		}
+		empty := s.currentFaults().BulkActions == BulkEmpty
 		for _, tr := range tickets.rows { // ordered by ticket_id, then id
-			if tr.deleted {
+			if tr.deleted || empty {
 				continue
 			}
 			for i := range tr.actions {

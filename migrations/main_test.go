@@ -1,0 +1,11 @@
+package migrations_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests when any of them leaves a goroutine
+// behind (its pools and River's migrator): every one must end with its test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
