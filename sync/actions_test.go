@@ -121,3 +121,25 @@ func scalar(t *testing.T, e *env, sql string, args ...any) any {
 	require.NoError(t, e.pool.QueryRow(context.Background(), sql, args...).Scan(&v), sql)
 	return v
 }
+
+// TestNarrowedActionsTimeoutFallsBack: the incremental, startdate-narrowed
+// bulk walk timing out does not fail the pull or lose the new actions: the
+// queued tickets are read one by one.
+func TestNarrowedActionsTimeoutFallsBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, halofake.Options{BulkActions: true, HonourLastUpdateFilter: true, Seed: 17}, tiny)
+	hc, err := halo.New(halo.Config{BaseURL: e.fake.URL(), ClientID: halofake.DefaultClientID, ClientSecret: halofake.DefaultClientSecret,
+		Scope: "all", HTTPClient: &http.Client{Timeout: 3 * time.Second}})
+	require.NoError(t, err)
+	e.puller.Halo = hc
+	e.cycle(t, false)
+
+	for _, key := range fakeIDs(e, "tickets")[:6] {
+		e.fake.AddAction(mustInt(t, key), "note on "+key)
+	}
+	e.fake.SetFault(halofake.Faults{BulkActions: halofake.BulkHang})
+	e.cycle(t, false)
+	requireMirror(t, e)
+	require.EqualValues(t, 0, scalar(t, e, `SELECT count(*) FROM halosync.action_queue`))
+	require.Equal(t, false, scalar(t, e, `SELECT bulk_actions FROM halosync.entity_state WHERE entity = 'actions'`))
+}

@@ -36,6 +36,15 @@ func (p *Puller) narrowedActions(ctx context.Context, ar *pullRun, queued []int6
 	first := true
 	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
 		if err != nil {
+			if bulkTimedOut(ctx, err) {
+				// As with the full bulk walk: the listing does not work on
+				// this tenant. The queued tickets are read one by one, now
+				// and from now on.
+				bulk := false
+				st.BulkActions = &bulk
+				p.logger().Warn("narrowed actions listing timed out; reading actions per ticket", "err", err)
+				return nil
+			}
 			return err
 		}
 		if first {
