@@ -145,19 +145,6 @@ func (s *Store) QueueActions(ctx context.Context, q Querier, ticketIDs []int64) 
 	return nil
 }
 
-// QueuedActions lists the queued tickets in queue order.
-func (s *Store) QueuedActions(ctx context.Context, q Querier) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT ticket_id FROM halosync.action_queue ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("list action queue: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("list action queue: %w", err)
-	}
-	return ids, nil
-}
-
 // ActionQueueHead returns the highest queued sequence and the queue length.
 func (s *Store) ActionQueueHead(ctx context.Context, q Querier) (seq int64, n int, err error) {
 	err = q.QueryRow(ctx, `SELECT coalesce(max(seq), 0), count(*) FROM halosync.action_queue`).Scan(&seq, &n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"slices"
 	"syscall"
@@ -130,4 +131,56 @@ func TestBinaryWorkerSIGKILLDuringPull(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.Positive(t, count(`SELECT count(*) FROM halosync.runs WHERE entity = 'tickets' AND error IS NULL AND finished_at IS NOT NULL`))
+}
+
+// TestBinaryRunningWorkerResumesKilledPull: two workers run; the one pulling
+// tickets is killed with SIGKILL. The other one, which started while the
+// pull was alive (so its start-up rescue rightly left the job alone) and is
+// never restarted, makes the orphaned pull available again with its periodic
+// rescue and completes it: the mirror becomes exact within minutes, not after
+// River's rescue delay.
+func TestBinaryRunningWorkerResumesKilledPull(t *testing.T) {
+	size := e2eSize
+	size.Tickets = 3000
+	fake, env, pool := fakeAndDBWith(t, 43, size, func(f *halofake.Server) {
+		f.SetFault(halofake.Faults{Latency: 150 * time.Millisecond}) // a walk that outlives the second worker's start
+	})
+	env["HALO_RATE_LIMIT"] = "100000/1m"
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(context.Background(), sql).Scan(&n))
+		return n
+	}
+
+	first, logsA, exitedA := startWorker(t, env)
+	deadline := time.Now().Add(2 * time.Minute)
+	for count(`SELECT count(*) FROM halo.tickets`) == 0 {
+		require.True(t, time.Now().Before(deadline), "the first worker did not start the ticket walk; logs:\n%s", logsA.String())
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, logsB, _ := startWorker(t, env)
+	addrB := env["HALOSYNC_HTTP_ADDR"]
+	for {
+		resp, err := http.Get("http://" + addrB + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "the second worker did not come up; logs:\n%s", logsB.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	killed := count(`SELECT id FROM river_job WHERE kind = 'halosync_pull' AND state = 'running' AND args->>'entity' = 'tickets'`)
+	require.NotEmpty(t, mirrorDiff(t, fake, pool), "the ticket pull is still under way when the first worker is killed")
+	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
+	<-exitedA
+
+	deadline = time.Now().Add(3 * time.Minute)
+	for state := ""; state != "completed"; {
+		require.NoError(t, pool.QueryRow(context.Background(), `SELECT state FROM river_job WHERE id = $1`, killed).Scan(&state))
+		require.True(t, time.Now().Before(deadline), "the killed pull %d is %s, not completed by the running worker; logs:\n%s", killed, state, logsB.String())
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.Empty(t, mirrorDiff(t, fake, pool))
 }
