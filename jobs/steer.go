@@ -28,37 +28,37 @@ const (
 // attempt is burned) instead of holding a worker slot.
 const JobMaxWait = hsync.ShortWait
 
-// Steer turns an error from sync into River's language:
+// Steer turns an error from sync into River's language. It reads Halo errors only through
+// halo.Classify (the one classifier of that boundary) and adds sync's own two:
 //
-//   - a request may not go out yet (*halo.WaitError: breaker open, budget
-//     spent; a 429; the entity busy): JobSnooze until it may — River does not
-//     count a snooze as an attempt;
-//   - retrying cannot help (refused credentials, 403, 400, 404, the
-//     mass-delete guard): JobCancel, with the error kept on the job (and by
-//     sync in the run ledger, halosync.runs.error);
-//   - anything else (5xx and timeouts that outlived the client's in-process
-//     retries, database errors): the error itself, retried by RetryPolicy.
+//   - a request may not go out yet (halo.ClassWait: breaker open, budget spent, a 429; the entity busy):
+//     JobSnooze until it may — River does not count a snooze as an attempt;
+//   - retrying cannot help (auth, forbidden, rejected, not found; the mass-delete guard): JobCancel, with
+//     the error kept on the job (and by sync in the run ledger, halosync.runs.error, or for a push on its
+//     outbox row, which says when it is tried again);
+//   - anything else (5xx and timeouts that outlived the client's in-process retries, database errors):
+//     the error itself, retried by RetryPolicy.
 func Steer(err error) error {
 	if err == nil {
 		return nil
 	}
-	var (
-		wait   *halo.WaitError
-		rl     *halo.RateLimitedError
-		auth   *halo.AuthError
-		forbid *halo.ForbiddenError
-		valid  *halo.ValidationError
-		nf     *halo.NotFoundError
-		mass   *hsync.MassDeleteError
-	)
-	switch {
-	case errors.Is(err, hsync.ErrBusy):
+	var mass *hsync.MassDeleteError
+	if errors.Is(err, hsync.ErrBusy) {
 		return river.JobSnooze(snoozeBusy)
-	case errors.As(err, &wait):
-		return river.JobSnooze(max(time.Until(wait.Until), time.Second))
-	case errors.As(err, &rl):
+	}
+	if errors.As(err, &mass) {
+		return river.JobCancel(err)
+	}
+	switch halo.Classify(err) {
+	case halo.ClassWait:
+		var wait *halo.WaitError
+		if errors.As(err, &wait) {
+			return river.JobSnooze(max(time.Until(wait.Until), time.Second))
+		}
+		var rl *halo.RateLimitedError
+		errors.As(err, &rl)
 		return river.JobSnooze(max(snoozeRateLimited, rl.RetryAfter))
-	case errors.As(err, &auth), errors.As(err, &forbid), errors.As(err, &valid), errors.As(err, &nf), errors.As(err, &mass):
+	case halo.ClassAuth, halo.ClassForbidden, halo.ClassRejected, halo.ClassNotFound:
 		return river.JobCancel(err)
 	}
 	return err

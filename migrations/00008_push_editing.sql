@@ -27,6 +27,10 @@ COMMENT ON COLUMN halosync.outbox.edits IS 'How many local edits were merged int
 COMMENT ON COLUMN halosync.outbox.payload IS 'State sending: the fields being sent to Halo (writable columns only, as decided by the merge), kept so a crash can be told apart and an operator can see what went out.';
 COMMENT ON COLUMN halosync.outbox.sent_edits IS 'The value of edits when payload was decided.';
 COMMENT ON COLUMN halosync.outbox.next_attempt_at IS 'No push attempt before this time (backoff after a failure, or the circuit breaker''s next probe after 401/403); NULL = now. A new local edit clears it.';
+-- Creates of entities other than tickets were correlated by "after=<highest id>" and matched by content:
+-- a guess that could adopt a record a person created. Such rows now park as "may already exist in Halo".
+UPDATE halosync.outbox SET correlation = NULL WHERE correlation LIKE 'halosync:%:after=%' AND state <> 'done';
+COMMENT ON COLUMN halosync.outbox.correlation IS 'Ticket creates: the value sent in the ticket''s create marker (HALOSYNC_CREATE_MARKER, third_party_id_string by default) that finds the ticket in Halo after a crash. NULL for other entities: Halo keeps no field that would prove a record ours, so an interrupted create of theirs is parked as "may already exist in Halo".';
 CREATE INDEX outbox_due_idx ON halosync.outbox (next_attempt_at) WHERE state IN ('pending', 'sending');
 
 CREATE TABLE halosync.soft_deleting (
@@ -64,7 +68,10 @@ BEGIN
         changed_at      = now(),
         -- a row being sent stays "sending": the push applying Halo's reply sees edits moved and leaves
         -- the new edit for the next push (a create that may be in Halo is looked up before a new POST)
-        state           = CASE WHEN o.state = 'sending' THEN 'sending' ELSE 'pending' END,
+        state           = CASE WHEN o.state = 'sending'
+                                 -- a parked ticket create that was posted: its next attempt looks for it first
+                                 OR (o.state = 'parked' AND o.op = 'create' AND o.correlation IS NOT NULL AND o.sent_at IS NOT NULL)
+                               THEN 'sending' ELSE 'pending' END,
         edits           = o.edits + 1,
         attempts        = 0,
         last_error      = NULL,
@@ -387,4 +394,5 @@ COMMENT ON FUNCTION halosync.is_sync() IS 'True inside halosync''s own transacti
 COMMENT ON FUNCTION halosync.guard() IS 'BEFORE trigger on pushable halo tables: refuses changes to non-writable columns, turns DELETE into a soft delete (deleted_at) plus an outbox delete. Skipped for halosync''s own writes.';
 DROP TABLE halosync.soft_deleting;
 DROP INDEX halosync.outbox_due_idx;
+COMMENT ON COLUMN halosync.outbox.correlation IS 'Creates: the value that finds the record in Halo after a crash (tickets: thirdpartynumber sent with the create; others: "after=<highest id known before the send>", matched with the sent fields).';
 ALTER TABLE halosync.outbox DROP COLUMN edits, DROP COLUMN payload, DROP COLUMN sent_edits, DROP COLUMN next_attempt_at;

@@ -49,19 +49,25 @@ type OutboxRow struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PushedAt    *time.Time
+
+	Edits         int64          // edits merged so far (the row's version)
+	Payload       map[string]any // state sending: the fields being sent
+	SentEdits     *int64         // Edits when Payload was decided
+	NextAttemptAt *time.Time     // no attempt before this (backoff, breaker probe); nil = now
 }
 
 // Open reports whether the row still waits for a push (pending, sending or parked).
 func (o *OutboxRow) Open() bool { return o.State != OutboxDone }
 
 const outboxCols = `id, entity, record_key, op, fields, base, changed_at, state, attempts, last_error, correlation,
-	halo_id, sent_at, created_at, updated_at, pushed_at`
+	halo_id, sent_at, created_at, updated_at, pushed_at, edits, payload, sent_edits, next_attempt_at`
 
 func scanOutbox(row pgx.Row) (*OutboxRow, error) {
 	var o OutboxRow
-	var fields, base []byte
+	var fields, base, payload []byte
 	err := row.Scan(&o.ID, &o.Entity, &o.RecordKey, &o.Op, &fields, &base, &o.ChangedAt, &o.State, &o.Attempts,
-		&o.LastError, &o.Correlation, &o.HaloID, &o.SentAt, &o.CreatedAt, &o.UpdatedAt, &o.PushedAt)
+		&o.LastError, &o.Correlation, &o.HaloID, &o.SentAt, &o.CreatedAt, &o.UpdatedAt, &o.PushedAt,
+		&o.Edits, &payload, &o.SentEdits, &o.NextAttemptAt)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +77,11 @@ func scanOutbox(row pgx.Row) (*OutboxRow, error) {
 	if base != nil {
 		if o.Base, err = decodeObject(base); err != nil {
 			return nil, fmt.Errorf("outbox %d base: %w", o.ID, err)
+		}
+	}
+	if payload != nil {
+		if o.Payload, err = decodeObject(payload); err != nil {
+			return nil, fmt.Errorf("outbox %d payload: %w", o.ID, err)
 		}
 	}
 	return &o, nil
@@ -150,10 +161,12 @@ func (s *Store) ListOutbox(ctx context.Context, q Querier, limit int, states ...
 	return out, rows.Err()
 }
 
-// PendingPushIDs returns the ids of outbox rows a push should work on: pending ones and creates left in
-// sending by an interrupted attempt. Parked rows wait for a new edit or RetryPush.
+// PendingPushIDs returns the ids of outbox rows a push should work on now: pending ones and sends left
+// unfinished by an interrupted attempt, whose backoff (next_attempt_at) has passed. Parked rows wait for a
+// new edit or RetryPush.
 func (s *Store) PendingPushIDs(ctx context.Context, q Querier) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT id FROM halosync.outbox WHERE state IN ('pending', 'sending') ORDER BY id`)
+	rows, err := q.Query(ctx, `SELECT id FROM halosync.outbox WHERE state IN ('pending', 'sending')
+		AND (next_attempt_at IS NULL OR next_attempt_at <= now()) ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("error listing pending pushes: %w", err)
 	}
@@ -176,72 +189,6 @@ func (s *Store) OpenOutboxFor(ctx context.Context, q Querier, entity, key string
 		return 0, fmt.Errorf("error finding outbox of %s %s: %w", entity, key, err)
 	}
 	return id, nil
-}
-
-// MarkSending commits a create's intent before its POST: state sending, the correlation value that finds
-// the record in Halo after a crash, and the send time.
-func (s *Store) MarkSending(ctx context.Context, q Querier, id int64, correlation string) error {
-	_, err := q.Exec(ctx, `UPDATE halosync.outbox SET state = 'sending', correlation = $2, sent_at = now(),
-		attempts = attempts + 1, updated_at = now() WHERE id = $1`, id, correlation)
-	if err != nil {
-		return fmt.Errorf("error marking outbox %d sending: %w", id, err)
-	}
-	return nil
-}
-
-// FinishOutbox marks a push done (in the transaction that stored Halo's reply). note, when set, is kept in
-// last_error (e.g. "deleted in Halo").
-func (s *Store) FinishOutbox(ctx context.Context, q Querier, id int64, haloID *int64, note string) error {
-	_, err := q.Exec(ctx, `UPDATE halosync.outbox SET state = 'done', halo_id = coalesce($2, halo_id),
-		last_error = NULLIF($3, ''), pushed_at = now(), updated_at = now() WHERE id = $1`, id, haloID, note)
-	if err != nil {
-		return fmt.Errorf("error finishing outbox %d: %w", id, err)
-	}
-	return nil
-}
-
-// ParkOutbox parks a push Halo rejected, with Halo's message. It stays parked until the row is edited again
-// (the trigger puts it back to pending) or RetryPush.
-func (s *Store) ParkOutbox(ctx context.Context, q Querier, id int64, msg string) error {
-	_, err := q.Exec(ctx, `UPDATE halosync.outbox SET state = 'parked', last_error = $2,
-		attempts = attempts + CASE WHEN state = 'sending' THEN 0 ELSE 1 END, updated_at = now() WHERE id = $1`, id, sanitizeText(msg))
-	if err != nil {
-		return fmt.Errorf("error parking outbox %d: %w", id, err)
-	}
-	return nil
-}
-
-// FailOutbox notes a failed attempt that will be retried (the state is kept).
-func (s *Store) FailOutbox(ctx context.Context, q Querier, id int64, msg string) error {
-	_, err := q.Exec(ctx, `UPDATE halosync.outbox SET last_error = $2,
-		attempts = attempts + CASE WHEN state = 'sending' THEN 0 ELSE 1 END, updated_at = now()
-		WHERE id = $1 AND state <> 'done'`, id, sanitizeText(msg))
-	if err != nil {
-		return fmt.Errorf("error noting outbox %d failure: %w", id, err)
-	}
-	return nil
-}
-
-// RetryPush puts a parked push back to pending and notifies the workers (operators' retry). It returns false
-// when the row is not parked.
-func (s *Store) RetryPush(ctx context.Context, id int64) (bool, error) {
-	var ok bool
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE halosync.outbox SET state = 'pending', attempts = 0, updated_at = now()
-			WHERE id = $1 AND state = 'parked'`, id)
-		if err != nil {
-			return err
-		}
-		ok = tag.RowsAffected() == 1
-		if ok {
-			_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PushChannel, strconv.FormatInt(id, 10))
-		}
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("error retrying outbox %d: %w", id, err)
-	}
-	return ok, nil
 }
 
 // Conflict is one row of halosync.conflicts.
@@ -340,88 +287,3 @@ func (t *Table) ParseRecordKey(key string) ([]int64, error) {
 	}
 	return out, nil
 }
-
-func (t *Table) keyWhere(first int) string {
-	var w []string
-	for i, c := range t.Keys {
-		w = append(w, fmt.Sprintf("%s = $%d", pgx.Identifier{c.Name}.Sanitize(), first+i))
-	}
-	return strings.Join(w, " AND ")
-}
-
-// LockMirrorRow locks one mirror row FOR UPDATE and returns its columns as a JSON object (Postgres's own
-// rendering, so values compare with the outbox's fields and base), or nil when the row does not exist.
-func (s *Store) LockMirrorRow(ctx context.Context, tx pgx.Tx, t *Table, keys []int64) (map[string]any, error) {
-	return s.mirrorRow(ctx, tx, t, keys, " FOR UPDATE")
-}
-
-// MirrorRow reads one mirror row as LockMirrorRow does, without locking.
-func (s *Store) MirrorRow(ctx context.Context, q Querier, t *Table, keys []int64) (map[string]any, error) {
-	return s.mirrorRow(ctx, q, t, keys, "")
-}
-
-func (s *Store) mirrorRow(ctx context.Context, q Querier, t *Table, keys []int64, lock string) (map[string]any, error) {
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
-	var b []byte
-	err := q.QueryRow(ctx, `SELECT to_jsonb(x) - 'raw' FROM `+t.Name+` x WHERE `+t.keyWhere(1)+lock, args...).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("error reading %s %v: %w", t.Entity, keys, err)
-	}
-	return decodeObject(b)
-}
-
-// MaxID returns the highest positive id of t's mirror rows (for actions: of one ticket's actions).
-func (s *Store) MaxID(ctx context.Context, q Querier, t *Table, ticketID int64) (int64, error) {
-	var n int64
-	var err error
-	if t.Entity == "actions" {
-		err = q.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM halo.actions WHERE ticket_id = $1`, ticketID).Scan(&n)
-	} else {
-		err = q.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM `+t.Name).Scan(&n)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("error reading max id of %s: %w", t.Entity, err)
-	}
-	return n, nil
-}
-
-// RemapID moves a locally created row from its temporary id to its Halo id, with every reference to it in
-// the mirror and in open outbox rows (halosync.remap_id). It runs as a sync write (no echo).
-func (s *Store) RemapID(ctx context.Context, tx pgx.Tx, entity string, oldID, newID, ticketID int64) error {
-	if err := markSyncOrigin(ctx, tx); err != nil {
-		return err
-	}
-	var tid *int64
-	if entity == "actions" {
-		tid = &ticketID
-	}
-	// A pull may have stored the record under its Halo id before its create was confirmed here (a create
-	// adopted after a crash): that copy gives way to the local row, which Halo's record then overwrites.
-	t, ok := Tables[entity]
-	if !ok {
-		return fmt.Errorf("store: no mirror table %q", entity)
-	}
-	var err error
-	if entity == "actions" {
-		_, err = tx.Exec(ctx, `DELETE FROM halo.actions WHERE ticket_id = $1 AND id = $2`, ticketID, newID)
-	} else {
-		_, err = tx.Exec(ctx, `DELETE FROM `+t.Name+` WHERE id = $1`, newID)
-	}
-	if err != nil {
-		return fmt.Errorf("error clearing the pulled copy of %s %d: %w", entity, newID, err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT halosync.remap_id($1, $2, $3, $4)`, entity, oldID, newID, tid); err != nil {
-		return fmt.Errorf("error moving %s %d to Halo id %d: %w", entity, oldID, newID, err)
-	}
-	return nil
-}
-
-// MarkSyncOrigin tags tx as halosync's own write (SET LOCAL halosync.origin = 'sync'), so the push triggers
-// ignore it.
-func MarkSyncOrigin(ctx context.Context, tx pgx.Tx) error { return markSyncOrigin(ctx, tx) }

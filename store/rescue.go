@@ -77,14 +77,36 @@ func pushLockKey(outboxID int64) int64 {
 // (waiting while another push of the row holds it) and returns its release. A push job holds it for its
 // whole run, so RescueOrphanedPushes can tell a push of a live process from one a killed process left.
 func (s *Store) LockPush(ctx context.Context, outboxID int64) (func(), error) {
+	release, err := s.sessionLock(ctx, pushLockKey(outboxID))
+	if err != nil {
+		return nil, fmt.Errorf("lock push of outbox %d: %w", outboxID, err)
+	}
+	return release, nil
+}
+
+// ticketCreateKey is the advisory lock key that serialises ticket creates across replicas.
+const ticketCreateKey int64 = 0x68616c6f00000010 // "halo"…0x10
+
+// LockTicketCreates takes the session advisory lock that serialises ticket creates across replicas
+// (Halo's ticket numbering races on parallel creates, halo-api.md §7.1, §10.16) on a connection of its
+// own, and returns its release. It is not a row lock: nothing an analyst or a pull does waits on it.
+func (s *Store) LockTicketCreates(ctx context.Context) (func(), error) {
+	release, err := s.sessionLock(ctx, ticketCreateKey)
+	if err != nil {
+		return nil, fmt.Errorf("ticket create lock: %w", err)
+	}
+	return release, nil
+}
+
+// sessionLock takes a session advisory lock on a pooled connection kept out of the pool until release.
+func (s *Store) sessionLock(ctx context.Context, key int64) (func(), error) {
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("acquire connection for push lock: %w", err)
+		return nil, fmt.Errorf("acquire connection: %w", err)
 	}
-	key := pushLockKey(outboxID)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		conn.Release()
-		return nil, fmt.Errorf("lock push of outbox %d: %w", outboxID, err)
+		return nil, err
 	}
 	return func() {
 		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

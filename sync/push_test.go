@@ -276,11 +276,11 @@ func TestPushCreateEachEntity(t *testing.T) {
 		require.Equal(t, newID, *last.HaloID)
 		require.Equal(t, fmt.Sprint(newID), last.RecordKey)
 	}
-	// The ticket carries its correlation value in Halo.
+	// The ticket carries its correlation value in Halo, in a field Halo keeps (the fake drops the others).
 	ob := e.outbox(t)
 	for _, o := range ob {
 		if o.Entity == "tickets" {
-			require.Equal(t, *o.Correlation, e.record(t, "tickets", *o.HaloID)["thirdpartynumber"])
+			require.Equal(t, *o.Correlation, e.record(t, "tickets", *o.HaloID)["third_party_id_string"])
 		}
 	}
 
@@ -496,13 +496,20 @@ func TestPushConflicts(t *testing.T) {
 	})
 }
 
+// TestPushCrashAfterPostNoDuplicate: a crash between Halo's reply and the local commit. A ticket is found
+// again by its correlation value in third_party_id_string and adopted; entities with no such field are
+// parked with "may already exist in Halo" instead of being matched by guesswork — and in no case is the
+// record posted twice.
 func TestPushCrashAfterPostNoDuplicate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, c := range []struct{ entity, insert, field, value string }{
-		{"tickets", `INSERT INTO halo.tickets (summary, details) VALUES ('crash ticket', 'x') RETURNING id`, "summary", "crash ticket"},
-		{"clients", `INSERT INTO halo.clients (name) VALUES ('Crash Client') RETURNING id`, "name", "Crash Client"},
-		{"actions", `INSERT INTO halo.actions (ticket_id, note) SELECT min(id), 'crash note' FROM halo.tickets RETURNING id`, "note", "crash note"},
+	for _, c := range []struct {
+		entity, insert, field, value string
+		adopted                      bool
+	}{
+		{"tickets", `INSERT INTO halo.tickets (summary, details) VALUES ('crash ticket', 'x') RETURNING id`, "summary", "crash ticket", true},
+		{"clients", `INSERT INTO halo.clients (name) VALUES ('Crash Client') RETURNING id`, "name", "Crash Client", false},
+		{"actions", `INSERT INTO halo.actions (ticket_id, note) SELECT min(id), 'crash note' FROM halo.tickets RETURNING id`, "note", "crash note", false},
 	} {
 		t.Run(c.entity, func(t *testing.T) {
 			t.Parallel()
@@ -525,14 +532,23 @@ func TestPushCrashAfterPostNoDuplicate(t *testing.T) {
 			require.Equal(t, 1, count(), "Halo has the record")
 			ob = e.outbox(t)[0]
 			require.Equal(t, store.OutboxSending, ob.State, "the local commit never happened")
-			require.NotNil(t, ob.Correlation)
 			hsync.SetAfterPost(e.pusher, nil)
 			require.Equal(t, 1, e.pushAll(t))
-			require.Equal(t, 1, count(), "the retry adopted the record instead of posting again")
+			require.Equal(t, 1, count(), "the retry did not post again")
 			require.Equal(t, 1, e.posts())
 			ob = e.outbox(t)[0]
-			require.Equal(t, store.OutboxDone, ob.State)
-			require.Positive(t, *ob.HaloID)
+			if c.adopted {
+				require.NotNil(t, ob.Correlation)
+				require.Equal(t, store.OutboxDone, ob.State)
+				require.Positive(t, *ob.HaloID)
+				return
+			}
+			require.Nil(t, ob.Correlation, "no field to correlate by")
+			require.Equal(t, store.OutboxParked, ob.State)
+			require.Contains(t, *ob.LastError, "may already exist in Halo: check and retry")
+			// Parked stays parked: more runs post nothing.
+			require.Equal(t, 0, e.pushAll(t))
+			require.Equal(t, 1, e.posts())
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
+	hsync "github.com/halosync/halosync/sync"
 )
 
 // Config is every setting halosync reads, all from the environment. It is
@@ -48,6 +49,8 @@ type Config struct {
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
 	AutoMigrate       bool          `envconfig:"HALOSYNC_AUTO_MIGRATE" default:"true" desc:"Apply migrations when worker or sync starts"`
+	CreateMarker      string        `envconfig:"HALOSYNC_CREATE_MARKER" default:"third_party_id_string" desc:"Ticket field that carries a create's correlation value, or customfield:<id> (see halosync check)"`
+	PushMaxAttempts   int           `envconfig:"HALOSYNC_PUSH_MAX_ATTEMPTS" default:"10" desc:"Failed attempts after which a push is parked with its last error"`
 
 	RetainWebhooks  time.Duration `envconfig:"HALOSYNC_RETAIN_WEBHOOKS" default:"168h" desc:"Keep accepted webhook deliveries this long (de-duplication of re-sends); 0 keeps forever"`
 	RetainRuns      time.Duration `envconfig:"HALOSYNC_RETAIN_RUNS" default:"2160h" desc:"Keep run ledger rows (halosync.runs) this long; 0 keeps forever"`
@@ -102,6 +105,12 @@ func loadConfig() (*Config, error) {
 		if r.d < 0 {
 			return nil, fmt.Errorf("%s: expected a duration such as 720h (0 keeps forever), got %v", r.name, r.d)
 		}
+	}
+	if _, err := hsync.ParseCreateMarker(c.CreateMarker); err != nil {
+		return nil, fmt.Errorf("HALOSYNC_CREATE_MARKER: %w", err)
+	}
+	if c.PushMaxAttempts < 1 {
+		return nil, fmt.Errorf("HALOSYNC_PUSH_MAX_ATTEMPTS: expected a positive number, got %d", c.PushMaxAttempts)
 	}
 	if _, _, err := ParseRate(c.HaloRateLimit); err != nil {
 		return nil, fmt.Errorf("HALO_RATE_LIMIT: %w", err)

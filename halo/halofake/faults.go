@@ -1,6 +1,7 @@
 package halofake
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ type Faults struct {
 	// live tenant did (halo-api-more.md, corrections): BulkEmpty answers record_count 0 and no rows,
 	// BulkHang never answers (the client's timeout ends the request). Per-ticket reads are unaffected.
 	BulkActions BulkFault
+	// HoldReply, when set, runs after a POST's write and before its reply is sent (entity is the table name,
+	// e.g. "tickets"): a test blocks in it to hold the reply while it checks what the client does meanwhile.
+	HoldReply func(ctx context.Context, entity string)
 }
 
 // BulkFault is a way the bulk Actions listing fails.

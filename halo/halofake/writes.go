@@ -110,7 +110,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table) {
 			werr = &writeError{http.StatusBadRequest, obj{{fmt.Sprintf("[%d]", i), "Each element must be a JSON object."}}}
 			break
 		}
-		out, evs, e := s.upsert(t, toObj(m), i)
+		out, evs, e := s.upsert(t, dropUnknown(t, toObj(m)), i)
 		if e != nil {
 			werr = e
 			break
@@ -126,6 +126,9 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table) {
 	if werr != nil {
 		writeJSONStatus(w, werr.status, werr.body)
 		return
+	}
+	if hold := s.currentFaults().HoldReply; hold != nil {
+		hold(r.Context(), t.name) // the write is done; its reply waits (a slow Halo)
 	}
 	if paramsOf(r.URL.Query()).flag("returnall") {
 		writeJSONStatus(w, http.StatusCreated, saved)

@@ -1,0 +1,272 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/store"
+)
+
+// Creates and their idempotency.
+//
+// A create commits its intent before the POST: state sending, the payload, and for tickets a correlation
+// value ("halosync:<outbox id>:<random>") that the POST writes into the ticket's create marker
+// (Pusher.Marker, third_party_id_string by default: a field Halo keeps on a ticket and returns in list
+// rows). An attempt that finds the row already sending cannot know whether the earlier POST reached Halo,
+// so for a ticket it scans the tickets updated since the intent was written and adopts the one carrying
+// its value; only if there is none does it POST again. Other entities have no field Halo keeps for an
+// external reference in both their record and list schemas, so nothing proves a record ours: such a row
+// is parked with "may already exist in Halo: check and retry" — an operator looks in Halo, then deletes
+// the local row or retries — instead of guessing by content and writing our fields onto a record a person
+// created.
+
+// lookupWindow is how far before the intent a crashed create's lookup searches (clock skew, slow commits).
+const lookupWindow = 5 * time.Minute
+
+// mayExist is the message of a create parked because it may already be in Halo.
+const mayExist = "may already exist in Halo: check and retry (an attempt to create it was interrupted after its request was sent, and Halo keeps no field that proves which record is ours; look for it in Halo, then delete the local row, or retry with `halosync pushes retry %d` to create it)"
+
+// create pushes a locally inserted row.
+func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
+	t, sp := store.Tables[ob.Entity], pushSpecs[ob.Entity]
+	keys, err := t.ParseRecordKey(ob.RecordKey)
+	if err != nil {
+		return err
+	}
+	var (
+		payload store.Values
+		sent    *store.OutboxRow // the row as marked sending
+		retry   bool             // an earlier attempt may have posted it
+	)
+	err = p.inTx(ctx, func(tx pgx.Tx) error {
+		cur, locked, ok, err := p.lockRow(ctx, tx, ob, keys)
+		if err != nil || !ok {
+			return err
+		}
+		if cur == nil {
+			return p.Store.FinishOutbox(ctx, tx, locked.ID, nil, "cancelled: the row was deleted before it was created in Halo")
+		}
+		if parked, err := p.parkOrphan(ctx, tx, locked); err != nil || parked {
+			return err
+		}
+		if locked.State == store.OutboxSending {
+			retry, sent = true, locked
+			if payload, err = t.CanonAll(locked.Payload); err != nil {
+				return fmt.Errorf("outbox %d payload: %w", locked.ID, err)
+			}
+			return nil
+		}
+		if payload, _, err = p.localFields(ctx, tx, locked); err != nil {
+			return err
+		}
+		var corr *string
+		if ob.Entity == Tickets {
+			c, err := correlationValue(locked.ID)
+			if err != nil {
+				return err
+			}
+			corr = &c
+		}
+		if err := p.Store.MarkSending(ctx, tx, locked.ID, corr, payload, locked.Edits); err != nil {
+			return err
+		}
+		sent = locked
+		sent.Correlation, sent.SentEdits = corr, &locked.Edits
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit create intent: %w", err)
+	}
+	if sent == nil {
+		return nil // done, cancelled or parked meanwhile
+	}
+	if ob.Entity == Tickets {
+		// Halo's ticket numbering races on parallel creates (halo-api.md §7.1, §10.16). A session advisory
+		// lock, not a row lock: no analyst or pull waits on it.
+		release, err := p.Store.LockTicketCreates(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+
+	var rec *store.Row
+	if retry {
+		if ob.Entity != Tickets || sent.Correlation == nil {
+			p.logger().Warn("interrupted create cannot be matched in Halo; parked", "entity", ob.Entity, "key", ob.RecordKey, "outbox", ob.ID)
+			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, ob.ID, fmt.Sprintf(mayExist, ob.ID))
+		}
+		if rec, err = p.findCreated(ctx, sent); err != nil {
+			return p.settle(ctx, sent, err, true) // the earlier POST may still be in Halo
+		}
+		if rec != nil {
+			p.logger().Info("create found in Halo after an interrupted attempt; adopting it", "entity", ob.Entity,
+				"key", ob.RecordKey, "halo_key", recordKey(rec.Keys))
+		}
+	}
+	adopted := rec != nil
+	if rec == nil {
+		b := body(t, keys, payload, true)
+		if sent.Correlation != nil {
+			p.Marker.set(b, *sent.Correlation)
+		}
+		reply, err := p.Halo.Post(ctx, sp.path, b)
+		if err != nil {
+			// Any earlier POST was looked for and not found: only this one may be in Halo.
+			return p.settle(ctx, sent, err, halo.Classify(err).Reached())
+		}
+		if err := p.hook(ctx, ob.ID); err != nil {
+			return err
+		}
+		if reply != nil {
+			if row, err := sp.decode(reply, keys); err == nil && len(row.Keys) > 0 {
+				if id, _ := t.Canon(t.Keys[len(t.Keys)-1].Name, row.Keys[len(row.Keys)-1]); id != nil && id.(int64) > 0 {
+					rec = &row
+				}
+			}
+		}
+		if rec == nil && sent.Correlation != nil {
+			// Halo wrote it but its reply is unreadable: find it by its marker.
+			if rec, err = p.findCreated(ctx, sent); err != nil {
+				return p.settle(ctx, sent, err, true)
+			}
+		}
+		if rec == nil {
+			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, ob.ID, fmt.Sprintf(mayExist, ob.ID))
+		}
+	}
+	return p.adopt(ctx, sent, keys, payload, *rec, adopted)
+}
+
+// adopt moves the local row to the Halo record rec in one transaction: the temporary id (and every
+// reference to it) becomes Halo's, and Halo's record is stored — unless local edits are not in it (made
+// while the create was sent, or missing from a record found after a crash): then the row keeps them and
+// the outbox row becomes an update that sends them next.
+func (p *Pusher) adopt(ctx context.Context, sent *store.OutboxRow, keys []int64, payload store.Values, rec store.Row, adopted bool) error {
+	t := store.Tables[sent.Entity]
+	recVals, err := t.ValuesOf(rec)
+	if err != nil {
+		return fmt.Errorf("reading Halo's %s: %w", sent.Entity, err)
+	}
+	newID := recVals[t.Keys[len(t.Keys)-1].Name].(int64)
+	err = p.inTx(ctx, func(tx pgx.Tx) error {
+		_, locked, ok, err := p.lockRow(ctx, tx, sent, keys)
+		if err != nil || !ok || locked.State != store.OutboxSending {
+			return err // finished by someone else meanwhile
+		}
+		if err := p.Store.RemapID(ctx, tx, sent.Entity, keys[len(keys)-1], newID, keys[0]); err != nil {
+			return err
+		}
+		var rest store.Values
+		if adopted {
+			// Compare with what Halo has: an adopted record may predate edits merged while in doubt.
+			fields, _, err := p.localFields(ctx, tx, locked)
+			if err != nil {
+				return err
+			}
+			rest = store.Values{}
+			for k, v := range fields {
+				if !store.Same(v, recVals[k]) {
+					rest[k] = v
+				}
+			}
+		} else if locked.Edits != *sent.SentEdits {
+			if rest, err = editedSince(t, locked, payload); err != nil {
+				return err
+			}
+		}
+		if len(rest) > 0 {
+			base := store.Values{}
+			writable, err := p.Store.WritableColumns(ctx, tx, sent.Entity)
+			if err != nil {
+				return err
+			}
+			for k := range writable {
+				base[k] = recVals[k]
+			}
+			return p.Store.RequeueOutbox(ctx, tx, locked.ID, store.OpUpdate, rest, base, &newID)
+		}
+		if err := p.upsert(ctx, tx, t, rec); err != nil {
+			return err
+		}
+		return p.Store.FinishOutbox(ctx, tx, locked.ID, &newID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("commit create: %w", err)
+	}
+	p.logger().Info("pushed create", "entity", sent.Entity, "temp_key", sent.RecordKey, "halo_id", newID, "adopted", adopted)
+	return nil
+}
+
+// correlationValue is a create's correlation value: the outbox id and a random part, so no other
+// halosync database (or a restored copy of this one) produces the same.
+func correlationValue(outboxID int64) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "halosync:" + strconv.FormatInt(outboxID, 10) + ":" + hex.EncodeToString(b[:]), nil
+}
+
+// findCreated scans the tickets updated since the create's intent was written (Halo's clock) and returns
+// the full record of the one whose marker carries the correlation value, or nil. A list filter on the
+// marker is not proven to be honoured, so every row is compared here.
+func (p *Pusher) findCreated(ctx context.Context, ob *store.OutboxRow) (*store.Row, error) {
+	from := time.Now().Add(-lookupWindow)
+	if ob.SentAt != nil {
+		from = ob.SentAt.Add(-lookupWindow)
+	}
+	params := url.Values{"lastupdatefromdate": {halo.FormatQueryTime(from.Add(p.Halo.ClockOffset()))}}
+	maps.Copy(params, p.Marker.listParams())
+	var found int64
+	for page, err := range p.Halo.Tickets(ctx, &halo.ListOptions{Params: params}) {
+		if err != nil {
+			return nil, err
+		}
+		for _, tk := range page.Rows {
+			if v := p.Marker.valueIn(tk.Raw); v != "" && v == *ob.Correlation {
+				found = int64(tk.ID)
+			}
+		}
+	}
+	if found == 0 {
+		return nil, nil
+	}
+	row, _, err := pushSpecs[Tickets].get(ctx, p.Halo, []int64{found})
+	if err != nil {
+		return nil, err
+	}
+	return &row, nil
+}
+
+// MarkerUse reports how many of the newest tickets (one page, at most 100) carry a value in
+// the create marker that halosync did not write: a marker field another integration already uses would
+// make crashed creates unrecoverable (halosync check shows it).
+func (p *Pusher) MarkerUse(ctx context.Context) (foreign, scanned int, err error) {
+	params := url.Values{"order": {"id"}, "orderdesc": {"true"}}
+	maps.Copy(params, p.Marker.listParams())
+	for page, err := range p.Halo.Tickets(ctx, &halo.ListOptions{Params: params}) {
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, tk := range page.Rows {
+			scanned++
+			if v := p.Marker.valueIn(tk.Raw); v != "" && !isOurs(v) {
+				foreign++
+			}
+		}
+		break // one page is enough to tell
+	}
+	return foreign, scanned, nil
+}
+
+func isOurs(v string) bool { return len(v) > 9 && v[:9] == "halosync:" }
