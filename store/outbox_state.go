@@ -86,8 +86,8 @@ func (s *Store) ParkOutbox(ctx context.Context, q Querier, id int64, msg string)
 func (s *Store) FailOutbox(ctx context.Context, q Querier, id int64, msg string, next time.Time, maxAttempts int) (parked bool, err error) {
 	var state string
 	err = q.QueryRow(ctx, `UPDATE halosync.outbox SET last_error = $2, attempts = attempts + 1,
-		state = CASE WHEN $4 > 0 AND attempts + 1 >= $4 THEN 'parked' ELSE state END,
-		next_attempt_at = CASE WHEN $4 > 0 AND attempts + 1 >= $4 THEN NULL ELSE $3 END, updated_at = now()
+		state = CASE WHEN $4::int > 0 AND attempts + 1 >= $4::int THEN 'parked' ELSE state END,
+		next_attempt_at = CASE WHEN $4::int > 0 AND attempts + 1 >= $4::int THEN NULL ELSE $3::timestamptz END, updated_at = now()
 		WHERE id = $1 AND state <> 'done' RETURNING state`, id, sanitizeText(msg), next, maxAttempts).Scan(&state)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
