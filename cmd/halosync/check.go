@@ -153,7 +153,35 @@ func runChecks(ctx context.Context) []checkResult {
 		}
 		res = append(res, r)
 	}
-	return res
+	return append(res, markerCheck(ctx, c, cfg, res))
+}
+
+// markerCheck says whether the ticket field that correlates creates (HALOSYNC_CREATE_MARKER) is already
+// written by someone else on this tenant: then a crashed create could not be told apart and would be
+// posted again.
+func markerCheck(ctx context.Context, c *halo.Client, cfg *Config, res []checkResult) checkResult {
+	r := checkResult{Check: "create marker"}
+	for _, prev := range res {
+		if prev.Check == hsync.Tickets && prev.Status == "FAIL" {
+			r.Status, r.Detail = "SKIP", "tickets cannot be read"
+			return r
+		}
+	}
+	marker, _ := hsync.ParseCreateMarker(cfg.CreateMarker) // validated by loadConfig
+	foreign, scanned, err := (&hsync.Pusher{Halo: c, Marker: marker}).MarkerUse(ctx)
+	switch {
+	case err != nil:
+		r.Status = "FAIL"
+		r.Problem, r.Fix = diagnose(err, hsync.Tickets, halo.Config{})
+	case foreign > 0:
+		r.Status = "WARN"
+		r.Problem = fmt.Sprintf("%s is already used: %d of the %d newest tickets carry a value halosync did not write", marker, foreign, scanned)
+		r.Fix = "set HALOSYNC_CREATE_MARKER to a ticket field nobody else writes, e.g. a custom field made for halosync (customfield:<id>); until then a ticket create interrupted by a crash may be found wrongly or posted twice"
+	default:
+		r.Status = "OK"
+		r.Detail = fmt.Sprintf("%s unused by the %d newest tickets: a ticket create interrupted by a crash is found by it", marker, scanned)
+	}
+	return r
 }
 
 // diagnose turns an error into a problem and its fix, in the setup guides' words.

@@ -184,7 +184,7 @@ func TestBinaryWorkerSIGKILLDuringPush(t *testing.T) {
 	var finalCorr string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT halo_id, correlation FROM halosync.outbox WHERE entity = 'tickets' AND op = 'create' AND state = 'done' AND last_error IS NULL`).Scan(&haloID, &finalCorr))
 	require.Equal(t, fmt.Sprint(haloID), fmt.Sprint(matches[0]["id"]))
-	require.Equal(t, finalCorr, matches[0]["thirdpartynumber"], "the record Halo has is the one the create posted")
+	require.Equal(t, finalCorr, matches[0]["third_party_id_string"], "the record Halo has is the one the create posted")
 	require.Zero(t, count(`SELECT count(*) FROM halo.tickets WHERE id < 0`), "no row left under a temporary id")
 	require.Equal(t, 1, count(`SELECT count(*) FROM halo.tickets WHERE id = $1 AND summary = $2 AND deleted_at IS NULL`, haloID, createSummary))
 	mu.Lock()

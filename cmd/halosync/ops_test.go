@@ -252,23 +252,28 @@ func TestPushesCommands(t *testing.T) {
 	env, pool := opsDB(t)
 	sqlExec(t, pool, `INSERT INTO halosync.outbox (entity, record_key, op, fields, state, attempts, last_error) VALUES
 		('tickets', '5', 'update', '{"summary":"x"}', 'pending', 0, NULL),
+		('tickets', '7', 'update', '{"summary":"y"}', 'pending', 2, 'no permission to GET /api/Tickets/7 (HTTP 403)'),
 		('tickets', '6', 'update', '{"status_id":99}', 'parked', 1, 'halo: POST /api/Tickets: rejected (HTTP 400): unknown status'),
 		('clients', '9', 'update', '{"name":"z"}', 'done', 1, NULL)`)
 	var parked, pending int64
 	require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM halosync.outbox WHERE state = 'parked'`).Scan(&parked))
-	require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM halosync.outbox WHERE state = 'pending'`).Scan(&pending))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM halosync.outbox WHERE state = 'pending' AND record_key = '5'`).Scan(&pending))
+	sqlExec(t, pool, `UPDATE halosync.outbox SET next_attempt_at = '2031-05-06 07:08:09+00' WHERE record_key = '7'`)
 
 	out, _, err := runCmd(t, env, "pushes")
 	require.NoError(t, err)
 	require.Contains(t, out, "parked")
 	require.Contains(t, out, "unknown status")
+	require.Contains(t, out, "NEXT ATTEMPT")
+	require.Contains(t, out, "2031-05-06", "a waiting push says when it is tried again")
+	require.Contains(t, out, "HTTP 403", "and why it waits")
 	require.NotContains(t, out, "clients", "done pushes are not listed")
 
 	out, _, err = runCmd(t, env, "pushes", "--json")
 	require.NoError(t, err)
 	var views []pushView
 	require.NoError(t, json.Unmarshal([]byte(out), &views))
-	require.Len(t, views, 2)
+	require.Len(t, views, 3)
 
 	out, _, err = runCmd(t, env, "pushes", "retry", strconv.FormatInt(parked, 10))
 	require.NoError(t, err)
@@ -312,11 +317,25 @@ func TestCheckCommand(t *testing.T) {
 		require.Regexp(t, `(?m)^OK    tickets\s+12 visible`, out)
 		require.Regexp(t, `(?m)^WARN  assets\s+0 records visible`, out, "an empty entity is a warning, not a failure")
 		require.Contains(t, out, "Allow use of all Customers")
+		require.Regexp(t, `(?m)^OK    create marker\s+third_party_id_string unused by the 12 newest tickets`, out)
 		for _, r := range fake.Requests() {
+			if r.Query.Get("order") == "id" {
+				continue // the create-marker check reads one page of the newest tickets
+			}
 			if r.Query.Get("page_size") != "" {
 				require.Equal(t, "1", r.Query.Get("page_size"), "cheap requests only: %s", r.Path)
 			}
 		}
+	})
+	t.Run("MarkerInUse", func(t *testing.T) {
+		fake.Update("tickets", 3, map[string]any{"third_party_id_string": "CRM-0042"})
+		out, _, err := runCmd(t, env, "check")
+		require.NoError(t, err, out)
+		require.Regexp(t, `(?m)^WARN  create marker\s+third_party_id_string is already used: 1 of the 12 newest`, out)
+		require.Contains(t, out, "HALOSYNC_CREATE_MARKER")
+		out, _, err = runCmd(t, with("HALOSYNC_CREATE_MARKER", "thirdparty number"), "check")
+		require.Error(t, err)
+		require.Contains(t, out, "HALOSYNC_CREATE_MARKER: expected a ticket field name")
 	})
 	t.Run("BadSecret", func(t *testing.T) {
 		out, _, err := runCmd(t, with("HALO_CLIENT_SECRET", "wrong-secret-value"), "check")

@@ -17,9 +17,11 @@ func newPushesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pushes",
 		Short: "List local edits waiting to be pushed to Halo (pending) or refused by Halo (parked)",
-		Long: "List the open rows of halosync.outbox: pending (waiting for a worker), sending (a create that may\n" +
-			"have reached Halo; the next attempt looks it up first) and parked (Halo refused it: see the error).\n" +
-			"A new edit of the record, or `halosync pushes retry ID`, sends a parked push again.",
+		Long: "List the open rows of halosync.outbox: pending (waiting for a worker; after a failure, LAST ERROR\n" +
+			"says why and NEXT ATTEMPT when it is tried again: its backoff, or for 401/403 the circuit breaker's\n" +
+			"next probe), sending (being sent, or a ticket create that may have reached Halo: the next attempt looks\n" +
+			"it up first) and parked (Halo refused it, it may already exist in Halo, or it failed too often: see the\n" +
+			"error). A new edit of the record, or `halosync pushes retry ID`, sends a parked push again.",
 		Example: "  halosync pushes\n  halosync pushes --json\n  halosync pushes retry 31",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,11 +98,13 @@ type pushView struct {
 	Fields    map[string]any `json:"fields"`
 	ChangedAt time.Time      `json:"changed_at"`
 	LastError *string        `json:"last_error"`
+	// NextAttemptAt: no attempt before this (backoff after a failure, or the breaker's next probe).
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
 }
 
 func viewPush(o *store.OutboxRow) pushView {
 	return pushView{ID: o.ID, Entity: o.Entity, RecordKey: o.RecordKey, Op: o.Op, State: o.State, Attempts: o.Attempts,
-		Fields: o.Fields, ChangedAt: o.ChangedAt, LastError: o.LastError}
+		Fields: o.Fields, ChangedAt: o.ChangedAt, LastError: o.LastError, NextAttemptAt: o.NextAttemptAt}
 }
 
 func printPushes(w io.Writer, list []*store.OutboxRow) error {
@@ -109,9 +113,10 @@ func printPushes(w io.Writer, list []*store.OutboxRow) error {
 		return nil
 	}
 	tw := newTable(w)
-	row(tw, "ID", "ENTITY", "KEY", "OP", "STATE", "ATTEMPTS", "CHANGED", "FIELDS", "LAST ERROR")
+	row(tw, "ID", "ENTITY", "KEY", "OP", "STATE", "ATTEMPTS", "CHANGED", "NEXT ATTEMPT", "FIELDS", "LAST ERROR")
 	for _, o := range list {
-		row(tw, o.ID, o.Entity, o.RecordKey, o.Op, o.State, o.Attempts, ts(&o.ChangedAt), short(jsonText(o.Fields), 40), short(strOr(o.LastError, ""), 60))
+		row(tw, o.ID, o.Entity, o.RecordKey, o.Op, o.State, o.Attempts, ts(&o.ChangedAt), ts(o.NextAttemptAt),
+			short(jsonText(o.Fields), 40), short(strOr(o.LastError, ""), 60))
 	}
 	return tw.Flush()
 }
