@@ -40,7 +40,9 @@ func New(pool *pgxpool.Pool) *Store {
 }
 
 // markSyncOrigin tags the transaction as the sync's own write so push triggers ignore it. SET LOCAL lasts
-// until the end of the transaction.
+// until the end of the transaction. The triggers honour the marker only in sessions of the worker's own
+// login (a member of the owner of schema halosync, halosync.is_sync): any other role may set it to no
+// effect.
 func markSyncOrigin(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `SELECT set_config('halosync.origin', 'sync', true)`); err != nil {
 		return fmt.Errorf("error setting halosync.origin: %w", err)

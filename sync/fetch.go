@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,8 +52,7 @@ func (p *Puller) FetchTicket(ctx context.Context, id int64) (*store.Run, error) 
 
 func (p *Puller) fetchTicket(ctx context.Context, id int64, run *store.Run, counter *halo.RequestCounter, started time.Time) error {
 	t, err := p.Halo.GetTicket(ctx, id)
-	var nf *halo.NotFoundError
-	gone := errors.As(err, &nf)
+	gone := halo.Classify(err) == halo.ClassNotFound
 	if err != nil && !gone {
 		return err
 	}

@@ -415,16 +415,9 @@ func connFailure(err error) bool {
 	if err == nil || errors.Is(err, errNotSent) || errors.Is(err, errRefreshing) || errors.Is(err, context.Canceled) {
 		return false
 	}
-	var auth *halo.AuthError
-	return halo.IsTransient(err) || errors.As(err, &auth)
+	return halo.IsTransient(err) || isAuth(err)
 }
 
-func isForbidden(err error) bool {
-	var f *halo.ForbiddenError
-	return errors.As(err, &f)
-}
+func isForbidden(err error) bool { return halo.Classify(err) == halo.ClassForbidden }
 
-func isAuth(err error) bool {
-	var a *halo.AuthError
-	return errors.As(err, &a)
-}
+func isAuth(err error) bool { return halo.Classify(err) == halo.ClassAuth }

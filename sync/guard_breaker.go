@@ -61,9 +61,8 @@ func (g *Guard) newBreaker(key, display string, conn bool) *breaker {
 			if err == nil || isForbidden(err) {
 				return false
 			}
-			var nf *halo.NotFoundError
-			var ve *halo.ValidationError
-			return !errors.As(err, &nf) && !errors.As(err, &ve)
+			c := halo.Classify(err)
+			return c != halo.ClassNotFound && c != halo.ClassRejected
 		}
 	}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
