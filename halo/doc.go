@@ -10,7 +10,8 @@
 //   - tolerant decoding (Int, Float, Bool, Time) of ids sent as 3, 3.0, -0.0 or "3",
 //     sentinel dates, and 0–7 fractional digits, with the raw record kept in Raw;
 //   - typed errors (*AuthError, *ForbiddenError, *NotFoundError, *RateLimitedError,
-//     *ServerError, *ValidationError) and IsTransient for retry decisions.
+//     *ServerError, *ValidationError) and Classify, the one place that reads them into
+//     outcomes (wait, transient, auth, forbidden, not found, rejected) for callers.
 //
 // The client never retries 429 or 5xx itself: a Limiter (rate budget, breaker) and the
 // job layer decide when to try again.

@@ -49,8 +49,10 @@ type PushWorker struct {
 // Timeout bounds one push (a GET and a POST, or a lookup walk after a crash).
 func (w *PushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 10 * time.Minute }
 
-// Work pushes the outbox row. A 400 parks the row and completes the job; transient errors retry; rate
-// limits and an open breaker snooze (Steer). It holds the row's push lock throughout, so a job a killed
+// Work pushes the outbox row. The pusher leaves every outcome on the row (done, parked, or pending with
+// last_error and next_attempt_at); the job follows Steer: completed when the row is done or parked,
+// cancelled for 401/403 (the sweep enqueues the row again once it is due), retried for transient errors
+// (an early retry snoozes until the row is due), snoozed for rate limits and an open breaker. It holds the row's push lock throughout, so a job a killed
 // process left running is told apart and rescued (EnqueuePending → store.RescueOrphanedPushes).
 func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 	release, err := w.Pusher.Store.LockPush(ctx, job.Args.OutboxID)

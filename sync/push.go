@@ -22,7 +22,8 @@ import (
 // what each failure becomes. push_merge.go holds updates and their conflict rule, push_create.go creates
 // and their idempotency, push_encode.go the endpoints and value encoding.
 //
-// No database lock is held while a request to Halo is in flight. A push decides in one short transaction
+// No row lock is held while a request to Halo is in flight (only advisory ones: the job's push lock and
+// the ticket-create lock, which no analyst's write or pull waits on). A push decides in one short transaction
 // (mirror row and outbox row locked: read base, local and remote, merge, record conflicts, mark the outbox
 // row sending with its payload and the edit count it was decided at), sends outside any transaction, and
 // applies Halo's reply in a second short transaction that first compares the edit count: an edit that

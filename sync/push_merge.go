@@ -153,8 +153,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return fmt.Errorf("decide push: %w", err)
 	}
 	if sent == nil {
-		p.logger().Info("pushed update", "entity", ob.Entity, "key", ob.RecordKey, "fields", []string{})
-		return nil
+		return nil // nothing to send (Halo's record stored), or the row was closed meanwhile
 	}
 
 	reply, err := p.Halo.Post(ctx, sp.path, body(t, keys, send, false))
