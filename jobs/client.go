@@ -77,6 +77,12 @@ type Config struct {
 	Retention store.Retention
 }
 
+// QuickPollInterval is how often a worker looks for new push and fetch jobs. River runs poll-only (see
+// NewClient), so this bounds the wait between a job's insert and its start: a local edit reaches Halo
+// within about this long plus the push itself (`make bench`, BenchmarkFreshness). Each poll is one
+// indexed query per queue and process; it equals River's FetchCooldown, the shortest allowed.
+const QuickPollInterval = 100 * time.Millisecond
+
 // NewClient builds the River client that works halosync's jobs.
 func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
@@ -97,6 +103,14 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		// stuck, and their 6-hour Timeout does not delay it (see
 		// PullWorker.Timeout).
 		RescueStuckJobsAfter: rescueAfter,
+		// Poll only: River takes no LISTEN/NOTIFY messages. Postgres checks no
+		// privilege on NOTIFY, so any login of the database (the analysts'
+		// halosync_reader included) could otherwise send River's control
+		// channel a pause, resume or cancel, or resign its leader. Polled,
+		// River learns pauses and cancellations only from river_queue and
+		// river_job rows, which only the worker's role may write. Queues that
+		// carry latency (push, fetch) poll every QuickPollInterval.
+		PollOnly: true,
 	}
 	if cfg.Periodic {
 		n := max(cfg.Workers, 1)

@@ -17,9 +17,10 @@ const QueueFetch = "fetch"
 const fetchWorkers = 2
 
 // FetchTicketArgs asks for one ticket and its actions to be re-read from Halo
-// (enqueued by the webhook receiver). Not unique: a second change while a
-// fetch runs must lead to a second fetch; duplicate deliveries are dropped
-// before they get here.
+// (enqueued by the webhook receiver). Not unique in River's sense, which would
+// also count a running fetch: a change while a fetch runs must lead to a
+// second fetch. The receiver instead adds none while one for the ticket still
+// waits (store.WaitingFetch), and drops duplicate deliveries.
 type FetchTicketArgs struct {
 	TicketID int64 `json:"ticket_id"`
 }
@@ -54,6 +55,6 @@ func (w *FetchTicketWorker) Work(ctx context.Context, job *river.Job[FetchTicket
 func addFetch(workers *river.Workers, rc *river.Config, cfg Config) {
 	river.AddWorker(workers, &FetchTicketWorker{Puller: cfg.Puller})
 	if rc.Queues != nil {
-		rc.Queues[QueueFetch] = river.QueueConfig{MaxWorkers: fetchWorkers}
+		rc.Queues[QueueFetch] = river.QueueConfig{MaxWorkers: fetchWorkers, FetchPollInterval: QuickPollInterval}
 	}
 }
