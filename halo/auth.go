@@ -71,6 +71,10 @@ func (s *fetchSource) Token() (*oauth2.Token, error) {
 // classify maps token-endpoint failures to typed errors. The oauth2 error text can
 // echo the response body, so it is never passed through verbatim.
 func (s *fetchSource) classify(err error) error {
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return redirect
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		return &redactedError{msg: "halo: fetching token: " + s.redact(err.Error()), err: err}

@@ -44,6 +44,8 @@ type Config struct {
 	AllowInsecure bool
 	// Retry, when Tries > 1, retries transient failures in process (see RetryPolicy).
 	Retry RetryPolicy
+	// MaxResponseBody caps one response body; 0 means DefaultMaxResponseBody.
+	MaxResponseBody int64
 }
 
 // RetryPolicy is the client's bounded in-process retry. A GET (idempotent) is
@@ -120,6 +122,7 @@ type Client struct {
 	requests   atomic.Int64
 	clockSkew  atomic.Int64 // nanoseconds
 	lastBearer atomic.Pointer[string]
+	maxBody    int64
 }
 
 // New validates cfg and builds a Client. No request is made until the first call.
@@ -142,14 +145,20 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = defaultUserAgent
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+	hc := &http.Client{Timeout: defaultTimeout}
+	if cfg.HTTPClient != nil {
+		*hc = *cfg.HTTPClient // a copy: the caller's client keeps its own redirect policy
 	}
-	c := &Client{base: base, userAgent: cfg.UserAgent, hc: hc, limiter: cfg.Limiter, secret: cfg.ClientSecret, retry: cfg.Retry}
+	hc.CheckRedirect = refuseRedirect
+	if cfg.MaxResponseBody <= 0 {
+		cfg.MaxResponseBody = DefaultMaxResponseBody
+	}
+	c := &Client{base: base, userAgent: cfg.UserAgent, hc: hc, limiter: cfg.Limiter, secret: cfg.ClientSecret, retry: cfg.Retry,
+		maxBody: cfg.MaxResponseBody}
 	tokenHTTP := &http.Client{
-		Transport: &userAgentTransport{base: transportOf(hc), ua: cfg.UserAgent},
-		Timeout:   hc.Timeout,
+		Transport:     &userAgentTransport{base: transportOf(hc), ua: cfg.UserAgent},
+		Timeout:       hc.Timeout,
+		CheckRedirect: refuseRedirect,
 	}
 	if tokenHTTP.Timeout == 0 {
 		// Token fetches are not tied to a caller's context (the oauth2 TokenSource has
@@ -332,6 +341,10 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 		rc.Add(1)
 	}
 	resp, err := c.hc.Do(req)
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return res, redirect
+	}
 	if err != nil {
 		return res, &redactedError{msg: fmt.Sprintf("halo: %s %s: %s", method, path, c.redact(err.Error())), err: err}
 	}
@@ -339,7 +352,10 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 	c.noteDate(resp.Header.Get("Date"))
 	var respBody []byte
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		respBody, err = io.ReadAll(resp.Body)
+		respBody, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+		if err == nil && int64(len(respBody)) > c.maxBody {
+			return res, &ResponseTooLargeError{Method: method, Path: path, Limit: c.maxBody}
+		}
 	} else {
 		respBody, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	}

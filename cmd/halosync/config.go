@@ -13,6 +13,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/server"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -35,11 +36,14 @@ type Config struct {
 	HaloTimeout        time.Duration `envconfig:"HALO_TIMEOUT" default:"60s" desc:"Timeout of one Halo HTTP request"`
 	HaloWebhookSecret  string        `envconfig:"HALO_WEBHOOK_SECRET" secret:"true" desc:"HMAC secret of Halo's webhook Token header"`
 
-	HTTPAddr      string `envconfig:"HALOSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"Worker HTTP address (webhooks, metrics, health, River UI)"`
-	AdminUser     string `envconfig:"HALOSYNC_ADMIN_USER" default:"admin" desc:"Basic-auth user for the River UI and webhook basic auth"`
-	AdminPassword string `envconfig:"HALOSYNC_ADMIN_PASSWORD" secret:"true" desc:"Basic-auth password (unset: River UI only on loopback)"`
-	LogLevel      string `envconfig:"HALOSYNC_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogFormat     string `envconfig:"HALOSYNC_LOG_FORMAT" default:"auto" desc:"auto (text on a terminal, else JSON), text or json"`
+	HTTPAddr        string `envconfig:"HALOSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"Worker HTTP address (webhooks, metrics, health, River UI)"`
+	PublicHost      string `envconfig:"HALOSYNC_PUBLIC_HOST" desc:"Host names the River UI is also reached by (e.g. a reverse proxy's), comma separated; it always answers to HALOSYNC_HTTP_ADDR's host, localhost and IP addresses" example:"halosync.example.com"`
+	AdminUser       string `envconfig:"HALOSYNC_ADMIN_USER" default:"admin" desc:"Basic-auth user of the River UI"`
+	AdminPassword   string `envconfig:"HALOSYNC_ADMIN_PASSWORD" secret:"true" desc:"Basic-auth password of the River UI (unset: River UI only on loopback)"`
+	WebhookUser     string `envconfig:"HALOSYNC_WEBHOOK_USER" default:"halo" desc:"Basic-auth user of POST /webhooks/halo"`
+	WebhookPassword string `envconfig:"HALOSYNC_WEBHOOK_PASSWORD" secret:"true" desc:"Basic-auth password of POST /webhooks/halo (unset: only the HMAC Token header)"`
+	LogLevel        string `envconfig:"HALOSYNC_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat       string `envconfig:"HALOSYNC_LOG_FORMAT" default:"auto" desc:"auto (text on a terminal, else JSON), text or json"`
 
 	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once"`
 	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets and actions"`
@@ -124,6 +128,14 @@ func loadConfig() (*Config, error) {
 	case "auto", "text", "json":
 	default:
 		return nil, fmt.Errorf("HALOSYNC_LOG_FORMAT: expected auto, text or json, got %q", c.LogFormat)
+	}
+	for _, h := range c.publicHosts() {
+		if err := server.ValidPublicHost(h); err != nil {
+			return nil, fmt.Errorf("HALOSYNC_PUBLIC_HOST: %w", err)
+		}
+	}
+	if err := c.checkPlaceholders(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -230,6 +242,17 @@ func normalizeAuthURL(raw string, allowInsecure bool) (string, error) {
 	return base + path, nil
 }
 
+// publicHosts splits HALOSYNC_PUBLIC_HOST.
+func (c *Config) publicHosts() []string {
+	var out []string
+	for _, h := range strings.Split(c.PublicHost, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // schedule returns the pull schedule.
 func (c *Config) schedule() jobs.Schedule {
 	return jobs.Schedule{Tickets: c.IntervalTickets, Customers: c.IntervalCustomers, Lookups: c.IntervalLookups, Full: c.FullInterval}
@@ -277,19 +300,4 @@ func (c *Config) masked() [][3]string {
 		out = append(out, [3]string{key, val, f.Tag.Get("desc")})
 	}
 	return out
-}
-
-// redactURL hides the password of a connection URL.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if strings.Contains(s, "password=") {
-			return "(set; contains a password)"
-		}
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "********")
-	}
-	return u.String()
 }

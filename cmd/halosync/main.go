@@ -98,7 +98,7 @@ func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error)
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, errors.New("DATABASE_URL: not a valid Postgres URL or DSN")
+		return nil, fmt.Errorf("DATABASE_URL: not a valid Postgres URL or DSN: %w", redactError(err, cfg.DatabaseURL))
 	}
 	// Each running pull holds one connection for its entity lock and uses
 	// others for its pages, and River needs some of its own: pgx's default
@@ -109,11 +109,11 @@ func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error)
 	}
 	applyPool(opts, pcfg)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, fmt.Errorf("database: %w", redactError(err, cfg.DatabaseURL))
 	}
 	if err := a.pool.Ping(ctx); err != nil {
 		a.pool.Close()
-		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))
 	}
 	a.store.Pool = a.pool
 	applyApp(opts, a)

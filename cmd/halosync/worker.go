@@ -24,10 +24,11 @@ func newWorkerCmd() *cobra.Command {
 			"replicas can run against one database. On SIGTERM it stops taking jobs, lets running ones\n" +
 			"finish (up to 30 s, then cancels them; they resume on the next run) and exits 0.\n\n" +
 			"HTTP on HALOSYNC_HTTP_ADDR: GET /healthz, GET /readyz, GET /metrics (Prometheus),\n" +
-			"POST /webhooks/halo (HMAC Token header with HALO_WEBHOOK_SECRET, or admin basic auth) and the\n" +
-			"River UI at /riverui/ (basic auth HALOSYNC_ADMIN_USER / HALOSYNC_ADMIN_PASSWORD; without a\n" +
-			"password it is served only on a loopback address). OTLP export of traces and metrics when\n" +
-			"OTEL_EXPORTER_OTLP_ENDPOINT is set.",
+			"POST /webhooks/halo (HMAC Token header with HALO_WEBHOOK_SECRET, or basic auth\n" +
+			"HALOSYNC_WEBHOOK_USER / HALOSYNC_WEBHOOK_PASSWORD) and the River UI at /riverui/ (basic auth\n" +
+			"HALOSYNC_ADMIN_USER / HALOSYNC_ADMIN_PASSWORD; without a password it is served only on a loopback\n" +
+			"address; it answers only to known Host names and refuses cross-origin requests). OTLP export of\n" +
+			"traces and metrics when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -86,7 +87,8 @@ func runWorker(ctx context.Context, a *app) error {
 	defer stopSrv()
 	srv, err := server.New(srvCtx, server.Config{
 		Pool: a.pool, River: rc, Log: a.log, Telemetry: a.tel, Addr: a.cfg.HTTPAddr,
-		AdminUser: a.cfg.AdminUser, AdminPassword: a.cfg.AdminPassword, WebhookSecret: a.cfg.HaloWebhookSecret,
+		PublicHosts: a.cfg.publicHosts(), AdminUser: a.cfg.AdminUser, AdminPassword: a.cfg.AdminPassword,
+		WebhookUser: a.cfg.WebhookUser, WebhookPassword: a.cfg.WebhookPassword, WebhookSecret: a.cfg.HaloWebhookSecret,
 	})
 	if err != nil {
 		_ = ln.Close()

@@ -5,8 +5,9 @@
 //	GET  /healthz        the process is alive (no auth)
 //	GET  /readyz         the database answers and its schema is current (no auth)
 //	GET  /metrics        Prometheus text exposition (no auth; bind HALOSYNC_HTTP_ADDR accordingly)
-//	POST /webhooks/halo  Halo webhook deliveries: HMAC Token header or admin basic auth
-//	     /riverui/       River UI: admin basic auth; without a password only on a loopback address
+//	POST /webhooks/halo  Halo webhook deliveries: HMAC Token header or the webhook's own basic auth
+//	     /riverui/       River UI: admin basic auth; without a password only on a loopback address;
+//	                     cross-origin requests and unknown Host headers refused
 package server
 
 import (
@@ -34,6 +35,17 @@ import (
 // DefaultMaxWebhookBody is the largest webhook body accepted (413 beyond).
 const DefaultMaxWebhookBody = 1 << 20
 
+// DefaultMaxWebhookBatch is the most deliveries one batched POST may carry (413 beyond): each can cost
+// a ticket fetch (two Halo requests) out of the shared budget.
+const DefaultMaxWebhookBatch = 100
+
+// DefaultMaxConcurrentWebhooks is how many webhook requests are served at once; more wait up to
+// webhookSlotWait for a slot, then get 503.
+const DefaultMaxConcurrentWebhooks = 16
+
+// writeTimeout bounds writing one answer (the River UI gets longer: riverUIWriteTimeout).
+const writeTimeout = 30 * time.Second
+
 // Config is what the server needs.
 type Config struct {
 	Pool  *pgxpool.Pool
@@ -41,14 +53,24 @@ type Config struct {
 	Log   *slog.Logger
 	// Telemetry serves /metrics and instruments the handler; nil serves no /metrics.
 	Telemetry *telemetry.Telemetry
-	// Addr is the listen address; it decides whether the River UI may be served without a password.
+	// Addr is the listen address; it decides whether the River UI may be served without a password, and
+	// its host is one the River UI answers to.
 	Addr string
-	// AdminUser and AdminPassword protect the River UI and are the webhook's basic auth.
+	// PublicHosts are further names the River UI answers to (HALOSYNC_PUBLIC_HOST), e.g. a reverse proxy's.
+	PublicHosts []string
+	// AdminUser and AdminPassword protect the River UI.
 	AdminUser, AdminPassword string
+	// WebhookUser and WebhookPassword are the webhook's basic auth (HALOSYNC_WEBHOOK_USER/_PASSWORD); no
+	// basic auth without a password.
+	WebhookUser, WebhookPassword string
 	// WebhookSecret is HALO_WEBHOOK_SECRET: the key of the webhook's HMAC Token header.
 	WebhookSecret string
 	// MaxWebhookBody defaults to DefaultMaxWebhookBody.
 	MaxWebhookBody int64
+	// MaxWebhookBatch defaults to DefaultMaxWebhookBatch.
+	MaxWebhookBatch int
+	// MaxConcurrentWebhooks defaults to DefaultMaxConcurrentWebhooks.
+	MaxConcurrentWebhooks int
 	// ReadyTimeout bounds one readiness check (default 3 s).
 	ReadyTimeout time.Duration
 }
@@ -65,6 +87,10 @@ type Server struct {
 	metrics   *telemetry.Metrics
 	adminUser [32]byte
 	adminPass [32]byte
+	hookUser  [32]byte
+	hookPass  [32]byte
+	hookSlots chan struct{} // one token per webhook request being served
+	refusals  *refusalLog
 }
 
 // New builds the server and starts the River UI's background services, which stop when ctx ends.
@@ -81,11 +107,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 3 * time.Second
 	}
+	if cfg.MaxWebhookBatch <= 0 {
+		cfg.MaxWebhookBatch = DefaultMaxWebhookBatch
+	}
+	if cfg.MaxConcurrentWebhooks <= 0 {
+		cfg.MaxConcurrentWebhooks = DefaultMaxConcurrentWebhooks
+	}
 	if cfg.AdminUser == "" {
 		cfg.AdminUser = "admin"
 	}
+	if cfg.WebhookUser == "" {
+		cfg.WebhookUser = "halo"
+	}
 	s := &Server{cfg: cfg, store: store.New(cfg.Pool), log: cfg.Log,
-		adminUser: sha256.Sum256([]byte(cfg.AdminUser)), adminPass: sha256.Sum256([]byte(cfg.AdminPassword))}
+		adminUser: sha256.Sum256([]byte(cfg.AdminUser)), adminPass: sha256.Sum256([]byte(cfg.AdminPassword)),
+		hookUser: sha256.Sum256([]byte(cfg.WebhookUser)), hookPass: sha256.Sum256([]byte(cfg.WebhookPassword)),
+		hookSlots: make(chan struct{}, cfg.MaxConcurrentWebhooks), refusals: newRefusalLog(cfg.Log)}
+	go s.refusals.run(ctx)
 	if cfg.Telemetry != nil {
 		s.metrics = cfg.Telemetry.Metrics
 	}
@@ -98,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		mux.Handle("GET /metrics", cfg.Telemetry.Handler())
 	}
 	mux.HandleFunc("POST /webhooks/halo", s.webhook)
-	s.webhooks = cfg.WebhookSecret != "" || cfg.AdminPassword != ""
+	s.webhooks = cfg.WebhookSecret != "" || cfg.WebhookPassword != ""
 
 	switch {
 	case cfg.AdminPassword != "":
@@ -118,12 +156,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if err := ui.Start(ctx); err != nil {
 			return nil, fmt.Errorf("start river UI: %w", err)
 		}
-		var h http.Handler = ui
-		if cfg.AdminPassword != "" {
-			h = s.requireAdmin(h)
-		}
-		mux.Handle("/riverui/", h)
-		mux.Handle("/riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
+		s.mountRiverUI(mux, ui)
 	} else {
 		mux.HandleFunc("/riverui/", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "River UI not served: set HALOSYNC_ADMIN_PASSWORD (it is served without one only on a loopback HALOSYNC_HTTP_ADDR)", http.StatusNotFound)
@@ -132,9 +165,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	s.handler = mux
 	if cfg.Telemetry != nil {
-		s.handler = cfg.Telemetry.ServerHandler(mux)
+		s.handler = cfg.Telemetry.ServerHandler(mux, cfg.Addr)
 	}
-	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	return s, nil
 }
 
@@ -154,12 +188,13 @@ func (s *Server) LogStartup(addr string) {
 		if s.cfg.WebhookSecret != "" {
 			auth = append(auth, "HMAC Token header")
 		}
-		if s.cfg.AdminPassword != "" {
-			auth = append(auth, "basic auth")
+		if s.cfg.WebhookPassword != "" {
+			auth = append(auth, "basic auth as "+s.cfg.WebhookUser)
 		}
-		s.log.Info("webhook receiver ready", "url", base+"/webhooks/halo", "auth", strings.Join(auth, " or "))
+		s.log.Info("webhook receiver ready", "url", base+"/webhooks/halo", "auth", strings.Join(auth, " or "),
+			"max_batch", s.cfg.MaxWebhookBatch, "max_concurrent", s.cfg.MaxConcurrentWebhooks)
 	} else {
-		s.log.Warn("webhook receiver refuses every delivery: set HALO_WEBHOOK_SECRET (or HALOSYNC_ADMIN_PASSWORD for basic auth)")
+		s.log.Warn("webhook receiver refuses every delivery: set HALO_WEBHOOK_SECRET (or HALOSYNC_WEBHOOK_PASSWORD for basic auth)")
 	}
 }
 
@@ -208,18 +243,21 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// checkAdmin compares basic-auth credentials in constant time (hashing first, so neither length leaks).
+// checkAdmin checks the River UI's basic-auth credentials.
 func (s *Server) checkAdmin(r *http.Request) bool {
-	if s.cfg.AdminPassword == "" {
-		return false
-	}
+	return s.cfg.AdminPassword != "" && checkBasic(r, s.adminUser, s.adminPass)
+}
+
+// checkBasic compares basic-auth credentials with the hashes of the expected ones in constant time
+// (hashing first, so neither length leaks).
+func checkBasic(r *http.Request, user, pass [32]byte) bool {
 	u, p, ok := r.BasicAuth()
 	if !ok {
 		return false
 	}
 	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
-	userOK := subtle.ConstantTimeCompare(uh[:], s.adminUser[:])
-	passOK := subtle.ConstantTimeCompare(ph[:], s.adminPass[:])
+	userOK := subtle.ConstantTimeCompare(uh[:], user[:])
+	passOK := subtle.ConstantTimeCompare(ph[:], pass[:])
 	return userOK&passOK == 1
 }
 

@@ -39,6 +39,8 @@ const (
 	adminUser     = "operator"
 	adminPassword = "correct horse battery staple"
 	webhookSecret = "whsec-test"
+	hookUser      = "halo-hooks"
+	hookPassword  = "webhook basic password"
 )
 
 type bundle struct {
@@ -63,7 +65,8 @@ func newBundle(t *testing.T, mod func(*server.Config)) *bundle {
 	b.tel, err = telemetry.New(ctx, telemetry.Options{Version: "test"})
 	require.NoError(t, err)
 	cfg := server.Config{Pool: b.pool, River: b.rc, Telemetry: b.tel, Addr: "0.0.0.0:8080",
-		AdminUser: adminUser, AdminPassword: adminPassword, WebhookSecret: webhookSecret}
+		AdminUser: adminUser, AdminPassword: adminPassword, WebhookSecret: webhookSecret,
+		WebhookUser: hookUser, WebhookPassword: hookPassword}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -286,10 +289,12 @@ func TestWebhookAuthAndLimits(t *testing.T) {
 	tampered := bytes.Replace(body, []byte(`42`), []byte(`43`), 1)
 	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", tampered, hdr)
 	require.Equal(t, http.StatusUnauthorized, code, "body changed after signing")
-	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", body, nil, adminUser, "wrong")
+	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", body, nil, hookUser, "wrong")
 	require.Equal(t, http.StatusUnauthorized, code, "bad basic auth")
-	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", body, nil, "intruder", adminPassword)
+	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", body, nil, "intruder", hookPassword)
 	require.Equal(t, http.StatusUnauthorized, code, "bad basic auth user")
+	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", body, nil, adminUser, adminPassword)
+	require.Equal(t, http.StatusUnauthorized, code, "the River UI's admin credentials are not the webhook's")
 	require.Empty(t, fetchJobs(t, b), "nothing enqueued by refused deliveries")
 
 	big := append([]byte(`{"id":"x","pad":"`), bytes.Repeat([]byte("a"), server.DefaultMaxWebhookBody)...)
@@ -301,9 +306,9 @@ func TestWebhookAuthAndLimits(t *testing.T) {
 	code, _ = b.do(t, http.MethodPost, "/webhooks/halo", noID, map[string]string{"Token": halofake.Sign(webhookSecret, noID)})
 	require.Equal(t, http.StatusBadRequest, code)
 
-	// Basic auth with the admin credentials is the alternative to the HMAC header.
+	// Basic auth with the webhook's own credentials is the alternative to the HMAC header.
 	basicBody, _ := signedBody(t, "9d3c5e4a-0000-4000-8000-000000000002", 7)
-	code, reply := b.do(t, http.MethodPost, "/webhooks/halo", basicBody, nil, adminUser, adminPassword)
+	code, reply := b.do(t, http.MethodPost, "/webhooks/halo", basicBody, nil, hookUser, hookPassword)
 	require.Equal(t, http.StatusAccepted, code, reply)
 
 	// A valid delivery is accepted once; Halo's manual re-send of it is a duplicate.
@@ -333,7 +338,7 @@ func TestWebhookAuthAndLimits(t *testing.T) {
 
 	fams := scrape(t, b)
 	v, _ := value(fams["halosync_webhooks_total"], map[string]string{"result": "unauthorized"})
-	require.Equal(t, 5.0, v)
+	require.Equal(t, 6.0, v)
 	v, _ = value(fams["halosync_webhooks_total"], map[string]string{"result": "duplicate"})
 	require.Equal(t, 1.0, v)
 }

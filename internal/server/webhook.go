@@ -5,14 +5,15 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,34 +40,61 @@ type delivery struct {
 
 // webhookReply is the JSON answer of the receiver.
 type webhookReply struct {
-	Status   string `json:"status"` // accepted, duplicate, ignored
+	Status   string `json:"status"` // accepted, coalesced (a fetch of the ticket is waiting), duplicate, ignored
 	ID       string `json:"id,omitempty"`
 	TicketID int64  `json:"ticket_id,omitempty"`
 	JobID    int64  `json:"job_id,omitempty"`
 }
 
-// webhook receives Halo deliveries. It authenticates (HMAC Token header or admin basic auth, both
-// compared in constant time), bounds the body, records the delivery id and enqueues a targeted fetch in
-// one transaction, and answers at once: 202 accepted, 200 for a duplicate or a delivery about nothing
-// halosync mirrors by webhook. A batched delivery (a JSON array) is handled element by element.
+// maxDeliveryID is the longest delivery id accepted (Halo sends a 36-character GUID); ids are stored
+// for de-duplication, so their length is bounded.
+const maxDeliveryID = 128
+
+// webhookSlotWait is how long a webhook request waits for one of the MaxConcurrentWebhooks slots.
+const webhookSlotWait = 5 * time.Second
+
+// webhookReadTimeout bounds reading one delivery's body.
+const webhookReadTimeout = 30 * time.Second
+
+// webhook receives Halo deliveries. It authenticates before reading the body wherever the mode allows
+// (basic auth fully; an HMAC Token header must at least be well-formed), bounds the body and the batch,
+// records the delivery id and enqueues a targeted fetch in one transaction — none when a fetch of the
+// ticket is still waiting — and answers at once: 202 accepted, 200 for a duplicate or a delivery about
+// nothing halosync mirrors by webhook. A batched delivery (a JSON array) is handled element by element.
+// Refusals are counted in metrics and logged at most once a minute.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	release, ok := s.webhookSlot(ctx)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		s.refuse(w, r, "busy", http.StatusServiceUnavailable, "too many webhook requests at once; retry later")
+		return
+	}
+	defer release()
+
+	basicOK := s.cfg.WebhookPassword != "" && checkBasic(r, s.hookUser, s.hookPass)
+	token := strings.TrimSpace(r.Header.Get("Token"))
+	if !basicOK && !s.tokenWellFormed(token) {
+		s.refuseUnauthorized(w, r)
+		return
+	}
+	if r.ContentLength > s.cfg.MaxWebhookBody {
+		s.refuse(w, r, "too_large", http.StatusRequestEntityTooLarge, "payload too large")
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(webhookReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxWebhookBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.metrics.RecordWebhook(ctx, "too_large")
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			s.refuse(w, r, "too_large", http.StatusRequestEntityTooLarge, "payload too large")
 			return
 		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+		s.refuse(w, r, "invalid", http.StatusBadRequest, "cannot read body")
 		return
 	}
-	if !s.webhookAuthorized(r, body) {
-		s.metrics.RecordWebhook(ctx, "unauthorized")
-		s.log.Warn("webhook refused: bad signature or credentials", "remote", r.RemoteAddr)
-		w.Header().Set("WWW-Authenticate", `Basic realm="halosync webhooks", charset="UTF-8"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	if !basicOK && !hmac.Equal([]byte(token), []byte(Sign(s.cfg.WebhookSecret, body))) {
+		s.refuseUnauthorized(w, r)
 		return
 	}
 	var list []delivery
@@ -79,14 +107,21 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		list = []delivery{d}
 	}
 	if err != nil || len(list) == 0 {
-		s.metrics.RecordWebhook(ctx, "invalid")
-		http.Error(w, "payload is not a Halo webhook JSON object", http.StatusBadRequest)
+		s.refuse(w, r, "invalid", http.StatusBadRequest, "payload is not a Halo webhook JSON object")
+		return
+	}
+	if len(list) > s.cfg.MaxWebhookBatch {
+		s.refuse(w, r, "too_large", http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("batch of %d deliveries; at most %d per request", len(list), s.cfg.MaxWebhookBatch))
 		return
 	}
 	for _, d := range list {
-		if strings.TrimSpace(d.ID) == "" {
-			s.metrics.RecordWebhook(ctx, "invalid")
-			http.Error(w, "payload has no id", http.StatusBadRequest)
+		switch {
+		case strings.TrimSpace(d.ID) == "":
+			s.refuse(w, r, "invalid", http.StatusBadRequest, "payload has no id")
+			return
+		case len(d.ID) > maxDeliveryID:
+			s.refuse(w, r, "invalid", http.StatusBadRequest, fmt.Sprintf("delivery id longer than %d characters", maxDeliveryID))
 			return
 		}
 	}
@@ -100,7 +135,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.metrics.RecordWebhook(ctx, rep.Status)
-		if rep.Status == "accepted" {
+		if rep.Status == "accepted" || rep.Status == "coalesced" {
 			status = http.StatusAccepted
 		}
 		s.log.Info("webhook "+rep.Status, "id", d.ID, "event", d.Event, "ticket_id", rep.TicketID, "job_id", rep.JobID)
@@ -113,6 +148,47 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(replies)
+}
+
+// webhookSlot takes one of the MaxConcurrentWebhooks slots, waiting up to webhookSlotWait.
+func (s *Server) webhookSlot(ctx context.Context) (release func(), ok bool) {
+	t := time.NewTimer(webhookSlotWait)
+	defer t.Stop()
+	select {
+	case s.hookSlots <- struct{}{}:
+		return func() { <-s.hookSlots }, true
+	case <-t.C:
+		return nil, false
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+// tokenWellFormed reports whether a Token header can be a signature by HALO_WEBHOOK_SECRET (the
+// base64 of an HMAC-SHA256), so a request without one is refused before its body is read.
+func (s *Server) tokenWellFormed(token string) bool {
+	if s.cfg.WebhookSecret == "" || token == "" {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(token)
+	return err == nil && len(raw) == sha256.Size
+}
+
+func (s *Server) refuseUnauthorized(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.WebhookPassword != "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="halosync webhooks", charset="UTF-8"`)
+	}
+	s.refuse(w, r, "unauthorized", http.StatusUnauthorized, "unauthorized")
+}
+
+// refuse answers a refused request, counts it in metrics and in the once-a-minute refusal log. It
+// closes the connection: otherwise Go's server would read up to 256 KB of a body nobody wants before
+// answering.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason string, code int, msg string) {
+	s.metrics.RecordWebhook(r.Context(), reason)
+	s.refusals.add(reason, r.RemoteAddr)
+	w.Header().Set("Connection", "close")
+	http.Error(w, msg, code)
 }
 
 // accept records one delivery and enqueues its fetch, atomically.
@@ -138,11 +214,20 @@ func (s *Server) accept(ctx context.Context, d delivery) (webhookReply, error) {
 			rep.Status = "ignored"
 			return nil
 		}
+		rep.TicketID = ticketID
+		jobID, waiting, err := s.store.WaitingFetch(ctx, tx, jobs.FetchTicketArgs{}.Kind(), ticketID)
+		if err != nil {
+			return err
+		}
+		if waiting {
+			rep.Status, rep.JobID = "coalesced", jobID
+			return s.store.SetDeliveryJob(ctx, tx, d.ID, jobID)
+		}
 		res, err := s.cfg.River.InsertTx(ctx, tx, jobs.FetchTicketArgs{TicketID: ticketID}, nil)
 		if err != nil {
 			return err
 		}
-		rep.Status, rep.TicketID, rep.JobID = "accepted", ticketID, res.Job.ID
+		rep.Status, rep.JobID = "accepted", res.Job.ID
 		return s.store.SetDeliveryJob(ctx, tx, d.ID, res.Job.ID)
 	})
 	return rep, err
@@ -178,15 +263,4 @@ func parseID(raw json.RawMessage) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
-}
-
-// webhookAuthorized checks the HMAC Token header (when a secret is configured) or admin basic auth.
-func (s *Server) webhookAuthorized(r *http.Request, body []byte) bool {
-	if tok := r.Header.Get("Token"); tok != "" && s.cfg.WebhookSecret != "" {
-		want := Sign(s.cfg.WebhookSecret, body)
-		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(want)) == 1 {
-			return true
-		}
-	}
-	return s.checkAdmin(r)
 }

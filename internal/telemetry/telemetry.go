@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 
@@ -161,9 +162,15 @@ func (t *Telemetry) HTTPClient(base *http.Client) *http.Client {
 	return c
 }
 
-// ServerHandler wraps the worker's HTTP handler with otelhttp.
-func (t *Telemetry) ServerHandler(h http.Handler) http.Handler {
-	return otelhttp.NewHandler(h, "halosync",
+// ServerHandler wraps the worker's HTTP handler with otelhttp. addr, the listen address, is the server's
+// name: otherwise otelhttp takes server.address and server.port from each request's Host header, and
+// anyone could grow /metrics by a series per Host they send. The other labels are bounded (method,
+// pattern, status, protocol version).
+func (t *Telemetry) ServerHandler(h http.Handler, addr string) http.Handler {
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" || port == "0" {
+		addr = "halosync:0" // a fixed name; a port otelhttp would otherwise read from Host
+	}
+	return otelhttp.NewHandler(h, "halosync", otelhttp.WithServerName(addr),
 		otelhttp.WithTracerProvider(t.TracerProvider), otelhttp.WithMeterProvider(t.MeterProvider),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			if r.Pattern != "" {
