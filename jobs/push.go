@@ -178,6 +178,17 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pg
 		if err != nil {
 			continue
 		}
+		// Any login may NOTIFY this channel: a notification is only a hint, acted on when it names an
+		// outbox row that waits to be pushed (a forged flood of ids inserts no jobs).
+		row, err := st.GetOutbox(ctx, st.Pool, id)
+		switch {
+		case errors.Is(err, store.ErrNoOutbox):
+			continue
+		case err != nil:
+			return err // reconnect; the reconnect enqueues everything pending
+		case row.State != store.OutboxPending && row.State != store.OutboxSending:
+			continue
+		}
 		if _, err := client.Insert(ctx, PushArgs{OutboxID: id}, nil); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return err

@@ -12,7 +12,8 @@ import (
 // TestBinaryForgedRiverControlIgnored sends River's control channel a pause of every queue as the
 // read-only halosync_reader role (Postgres checks no privilege on NOTIFY) while the real worker runs. A
 // worker that listened would stop taking jobs, silently; the worker runs River poll-only, so the forged
-// message reaches nobody and a local edit made afterwards still reaches Halo.
+// message reaches nobody and a local edit made afterwards still reaches Halo. Forged wake-ups of the
+// push listener naming no outbox row insert no job.
 func TestBinaryForgedRiverControlIgnored(t *testing.T) {
 	fake, env, pool := fakeAndDB(t)
 	env["HALO_RATE_LIMIT"] = "100000/1m"
@@ -41,6 +42,9 @@ func TestBinaryForgedRiverControlIgnored(t *testing.T) {
 				require.NoError(t, err, "Postgres lets any role NOTIFY")
 			}
 		}
+		// And the outbox's wake-up channel, with ids of no outbox row.
+		_, err := conn.Exec(ctx, `SELECT pg_notify('halosync_push', (987654300 + g)::text) FROM generate_series(1, 20) g`)
+		require.NoError(t, err)
 	}
 	forge()
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -85,6 +89,9 @@ func TestBinaryForgedRiverControlIgnored(t *testing.T) {
 			outboxDump(t, pool), logs.String())
 		time.Sleep(100 * time.Millisecond)
 	}
+	var forgedJobs int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'halosync_push' AND (args->>'outbox_id')::bigint > 987654300`).Scan(&forgedJobs))
+	require.Zero(t, forgedJobs, "a forged push notification names no outbox row: no job")
 	var paused int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_queue WHERE paused_at IS NOT NULL`).Scan(&paused))
 	require.Zero(t, paused)
