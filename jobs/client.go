@@ -77,11 +77,14 @@ type Config struct {
 	Retention store.Retention
 }
 
-// QuickPollInterval is how often a worker looks for new push and fetch jobs. River runs poll-only (see
-// NewClient), so this bounds the wait between a job's insert and its start: a local edit reaches Halo
-// within about this long plus the push itself (`make bench`, BenchmarkFreshness). Each poll is one
-// indexed query per queue and process; it equals River's FetchCooldown, the shortest allowed.
-const QuickPollInterval = 100 * time.Millisecond
+// quickQueue is the queue configuration of the queues that carry latency (push, fetch). River runs
+// poll-only (see NewClient), so the poll interval bounds the wait between a job's insert and its start: a
+// local edit reaches Halo within about this long plus the push itself (`make bench`, BenchmarkFreshness).
+// Each poll is one indexed query per queue and process. The short cooldown lets a worker that frees a slot
+// fetch the next waiting job at once instead of at the next poll.
+func quickQueue(workers int) river.QueueConfig {
+	return river.QueueConfig{MaxWorkers: workers, FetchPollInterval: 100 * time.Millisecond, FetchCooldown: 10 * time.Millisecond}
+}
 
 // NewClient builds the River client that works halosync's jobs.
 func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
@@ -109,7 +112,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		// channel a pause, resume or cancel, or resign its leader. Polled,
 		// River learns pauses and cancellations only from river_queue and
 		// river_job rows, which only the worker's role may write. Queues that
-		// carry latency (push, fetch) poll every QuickPollInterval.
+		// carry latency (push, fetch) poll often (quickQueue).
 		PollOnly: true,
 	}
 	if cfg.Periodic {

@@ -55,6 +55,6 @@ func (w *FetchTicketWorker) Work(ctx context.Context, job *river.Job[FetchTicket
 func addFetch(workers *river.Workers, rc *river.Config, cfg Config) {
 	river.AddWorker(workers, &FetchTicketWorker{Puller: cfg.Puller})
 	if rc.Queues != nil {
-		rc.Queues[QueueFetch] = river.QueueConfig{MaxWorkers: fetchWorkers, FetchPollInterval: QuickPollInterval}
+		rc.Queues[QueueFetch] = quickQueue(fetchWorkers)
 	}
 }

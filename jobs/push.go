@@ -124,7 +124,7 @@ func addPush(workers *river.Workers, rc *river.Config, cfg Config) {
 	river.AddWorker(workers, &PushWorker{Pusher: cfg.Pusher})
 	river.AddWorker(workers, &PushSweepWorker{Store: st})
 	if rc.Queues != nil {
-		rc.Queues[QueuePush] = river.QueueConfig{MaxWorkers: pushWorkers, FetchPollInterval: QuickPollInterval}
+		rc.Queues[QueuePush] = quickQueue(pushWorkers)
 		if cfg.Pusher != nil {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(PushSweepInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return PushSweepArgs{}, nil },
