@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -258,4 +259,34 @@ func TestMetricsIgnoreRequestHost(t *testing.T) {
 	require.NotContains(t, body, "grow-")
 	require.NotContains(t, body, `server_port="100`)
 	require.Contains(t, body, `server_address="0.0.0.0"`)
+}
+
+// TestWriteTimeoutSparesRiverUI: the server's write timeout cuts a slow answer, but not an operator's
+// River UI request. With a timeout that has always passed, /readyz gets no answer while the River UI's
+// job list arrives whole.
+func TestWriteTimeoutSparesRiverUI(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, func(c *server.Config) { c.WriteTimeout = time.Nanosecond })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = b.srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = b.srv.Shutdown(ctx)
+	})
+	base := "http://" + ln.Addr().String()
+
+	_, err = http.Get(base + "/readyz")
+	require.Error(t, err, "the write deadline cut the answer")
+
+	req, err := http.NewRequest(http.MethodGet, base+"/riverui/api/jobs?state=available", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(adminUser, adminPassword)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
 }

@@ -43,8 +43,9 @@ const DefaultMaxWebhookBatch = 100
 // webhookSlotWait for a slot, then get 503.
 const DefaultMaxConcurrentWebhooks = 16
 
-// writeTimeout bounds writing one answer (the River UI gets longer: riverUIWriteTimeout).
-const writeTimeout = 30 * time.Second
+// DefaultWriteTimeout bounds writing one answer (the River UI gets longer: riverUIWriteTimeout), so a
+// client that does not read cannot hold a connection and its goroutine.
+const DefaultWriteTimeout = 30 * time.Second
 
 // Config is what the server needs.
 type Config struct {
@@ -73,6 +74,8 @@ type Config struct {
 	MaxConcurrentWebhooks int
 	// ReadyTimeout bounds one readiness check (default 3 s).
 	ReadyTimeout time.Duration
+	// WriteTimeout defaults to DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
 
 // Server is the worker's HTTP server.
@@ -106,6 +109,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 3 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	if cfg.MaxWebhookBatch <= 0 {
 		cfg.MaxWebhookBatch = DefaultMaxWebhookBatch
@@ -168,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.handler = cfg.Telemetry.ServerHandler(mux, cfg.Addr)
 	}
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	return s, nil
 }
 
