@@ -98,6 +98,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"HALO_RESOURCE_SERVER", "http://acme.halopsa.com", "HALO_RESOURCE_SERVER:", true},
 		{"HALO_RESOURCE_SERVER", "", "HALO_RESOURCE_SERVER: required", true},
 		{"HALO_CLIENT_SECRET", "", "HALO_CLIENT_SECRET: required", true},
+		{"HALOSYNC_PUBLIC_HOST", "ops.example.com, https://ops.example.com/ui", "HALOSYNC_PUBLIC_HOST: expected a host name", false},
+		{"HALO_CLIENT_SECRET", "REPLACE-ME", "HALO_CLIENT_SECRET: still the placeholder", false},
+		{"HALOSYNC_WEBHOOK_PASSWORD", "demo", "HALOSYNC_WEBHOOK_PASSWORD: the demo's value", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

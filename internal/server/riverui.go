@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,8 +79,15 @@ func hostOnly(hostport string) string {
 
 // ValidPublicHost checks one HALOSYNC_PUBLIC_HOST entry: a host name, optionally with a port.
 func ValidPublicHost(s string) error {
-	h := hostOnly(s)
-	if h == "" || strings.ContainsAny(h, "/ @?#") {
+	raw := strings.TrimSpace(s)
+	bad := raw == "" || strings.ContainsAny(raw, "/ @?#")
+	if !bad {
+		if _, port, err := net.SplitHostPort(raw); err == nil {
+			_, perr := strconv.ParseUint(port, 10, 16)
+			bad = perr != nil
+		}
+	}
+	if bad || hostOnly(raw) == "" {
 		return fmt.Errorf("expected a host name such as halosync.example.com, got %q", s)
 	}
 	return nil
