@@ -135,6 +135,15 @@ type Action struct {
 	ActionDateCreated Time   `json:"actiondatecreated"`
 	LastUpdated       Time   `json:"last_updated"`
 
+	// Report fields (issue 21), all in Halo's published Actions schema. Pointers are
+	// nil when the key is missing, so "not sent" stays NULL rather than 0 or false.
+	OldStatus            Int    `json:"old_status"`
+	WhoType              *Int   `json:"who_type"`             // 0 = system ("Rule Applied" and other automations)
+	ActIsBillable        *Bool  `json:"actisbillable"`        // Halo's billable flag of the action
+	ActionChargeHours    *Float `json:"actionchargehours"`    // chargeable hours
+	ActionNonChargeHours *Float `json:"actionnonchargehours"` // non-chargeable hours
+	NonBillTime          *Float `json:"nonbilltime"`          // non-billable time, hours
+
 	Raw json.RawMessage `json:"-"`
 }
 
@@ -151,6 +160,7 @@ type Asset struct {
 	AssetTypeID     Int    `json:"assettype_id"`
 	AssetTypeName   string `json:"assettype_name"`
 	StatusID        Int    `json:"status_id"`
+	StatusName      string `json:"status_name"`
 	Inactive        Bool   `json:"inactive"`
 	LastUpdate      Time   `json:"dlastupdate"`
 
@@ -220,6 +230,12 @@ type Priority struct {
 	Name       string `json:"name"`
 	IsHidden   Bool   `json:"ishidden"`
 	Colour     string `json:"colour"`
+
+	// SLA targets of this priority (Policy schema): fix and response times with their units.
+	FixTime       *Float `json:"fixtime"`
+	FixUnits      string `json:"fixunits"`
+	ResponseTime  *Float `json:"responsetime"`
+	ResponseUnits string `json:"responseunits"`
 
 	Raw json.RawMessage `json:"-"`
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func TestTables_MatchDatabase(t *testing.T) {
 	b := setup(t)
 	pgType := map[string]string{
 		"bigint": store.TypeBigint, "boolean": store.TypeBoolean, "numeric": store.TypeNumeric,
-		"text": store.TypeText, "timestamp with time zone": store.TypeTimestamptz, "jsonb": "jsonb",
+		"text": store.TypeText, "timestamp with time zone": store.TypeTimestamptz, "jsonb": "jsonb", "xid8": "xid8",
 	}
 	require.Len(t, store.Tables, 12)
 	for entity, tbl := range store.Tables {
@@ -128,10 +129,15 @@ FROM information_schema.columns WHERE table_schema = 'halo' AND table_name = $1 
 				want = append(want, col{g, store.TypeBoolean, true})
 			}
 			want = append(want, col{"raw", "jsonb", false}, col{"halo_updated_at", store.TypeTimestamptz, false},
-				col{"synced_at", store.TypeTimestamptz, false}, col{"deleted_at", store.TypeTimestamptz, false})
+				col{"synced_at", store.TypeTimestamptz, false}, col{"deleted_at", store.TypeTimestamptz, false},
+				col{"change_xid", "xid8", false})
 			for i := range got {
 				got[i].Type = pgType[got[i].Type]
 			}
+			// Later migrations append columns (ALTER TABLE … ADD COLUMN): the set must match, not the order.
+			byName := func(cs []col) func(i, j int) bool { return func(i, j int) bool { return cs[i].Name < cs[j].Name } }
+			sort.Slice(want, byName(want))
+			sort.Slice(got, byName(got))
 			require.Equal(t, want, got)
 
 			rows, err = b.store.Pool.Query(b.ctx, `SELECT a.attname FROM pg_index i
@@ -332,7 +338,9 @@ func TestTombstoneMissing(t *testing.T) {
 
 	t.Run("Priorities", func(t *testing.T) {
 		prio := store.Tables["priorities"]
-		b.upsert(t, "priorities", zeroRow(prio, []any{"a"}, `{"id":"a"}`), zeroRow(prio, []any{"b"}, `{"id":"b"}`))
+		a, bb := zeroRow(prio, []any{"a"}, `{"id":"a"}`), zeroRow(prio, []any{"b"}, `{"id":"b"}`)
+		bb.Values[0] = haloInt(2) // another priority number: (slaid, priorityid) is unique among live rows
+		b.upsert(t, "priorities", a, bb)
 		b.inTx(t, func(tx pgx.Tx) {
 			n, err := b.store.TombstoneMissingText(b.ctx, tx, prio, []string{"a"})
 			require.NoError(t, err)

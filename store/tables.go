@@ -32,8 +32,8 @@ type Table struct {
 	Generated []string
 }
 
-// Tables describes every mirror table by entity name. It matches migrations/00001_mirror.sql exactly
-// (a test compares it with the database catalogue).
+// Tables describes every mirror table by entity name. It matches the migrations exactly (00001_mirror.sql,
+// plus the columns later files add; a test compares it with the database catalogue).
 var Tables = map[string]*Table{}
 
 func init() {
@@ -62,10 +62,14 @@ func init() {
 		table("actions", cols("ticket_id bigint", "id bigint"), cols(
 			"outcome text", "outcome_id bigint", "who text", "who_agentid bigint", "actionby_agent_id bigint",
 			"note text", "note_html text", "hiddenfromuser boolean", "important boolean", "new_status bigint",
-			"timetaken numeric", "datetime timestamptz", "actiondatecreated timestamptz")),
+			"timetaken numeric", "datetime timestamptz", "actiondatecreated timestamptz",
+			// added by migration 00011 (report fields)
+			"old_status bigint", "who_type bigint", "actisbillable boolean", "actionchargehours numeric",
+			"actionnonchargehours numeric", "nonbilltime numeric")),
 		table("assets", ids, cols(
 			"inventory_number text", "key_field text", "client_id bigint", "client_name text", "site_id bigint",
-			"site_name text", "assettype_id bigint", "assettype_name text", "status_id bigint", "inactive boolean")),
+			"site_name text", "assettype_id bigint", "assettype_name text", "status_id bigint", "inactive boolean",
+			"status_name text")), // status_name: migration 00011
 		table("contracts", ids, cols(
 			"client_id bigint", "client_name text", "site_id bigint", "ref text", "start_date timestamptz",
 			"end_date timestamptz", "expired boolean", "active boolean", "status text", "contract_status text",
@@ -76,7 +80,9 @@ func init() {
 			"name text", "use text", "group_id bigint", "visible boolean", "inactive boolean")),
 		table("teams", ids, cols("name text", "inactive boolean", "department_id bigint")),
 		table("priorities", cols("id text"), cols(
-			"priorityid bigint", "slaid bigint", "name text", "ishidden boolean", "colour text")),
+			"priorityid bigint", "slaid bigint", "name text", "ishidden boolean", "colour text",
+			// SLA targets, migration 00011
+			"fixtime numeric", "fixunits text", "responsetime numeric", "responseunits text")),
 	} {
 		Tables[t.Entity] = t
 	}

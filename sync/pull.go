@@ -158,6 +158,7 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 		p.ProgressFunc(Progress{Entity: entity, Fetched: pr.fetched, Total: pr.total, Requests: pr.run.Requests, Started: pr.started, Done: true})
 	}
 	runs := []*store.Run{pr.run}
+	defer func() { p.analyze(ctx, runs) }() // also after a failed run: what it stored is there to plan for
 	if err != nil {
 		return runs, fmt.Errorf("pull %s: %w", entity, err)
 	}

@@ -72,6 +72,9 @@ func actionRow(a halo.Action) map[string]any {
 		"note": text(a.Note), "note_html": text(a.NoteHTML), "hiddenfromuser": bool(a.HiddenFromUser),
 		"important": bool(a.Important), "new_status": ref(a.NewStatus), "timetaken": float64(a.TimeTaken),
 		"datetime": tptr(a.DateTime), "actiondatecreated": tptr(a.ActionDateCreated),
+		"old_status": ref(a.OldStatus), "who_type": optInt(a.WhoType), "actisbillable": optBool(a.ActIsBillable),
+		"actionchargehours": optFloat(a.ActionChargeHours), "actionnonchargehours": optFloat(a.ActionNonChargeHours),
+		"nonbilltime": optFloat(a.NonBillTime),
 		// Actions have no reliable last-modified of their own in list rows;
 		// when Halo sends last_updated we keep it, else the action's time.
 		"raw": []byte(a.Raw), "halo_updated_at": firstValid(a.LastUpdated, a.DateTime),
@@ -83,7 +86,7 @@ func assetRow(a halo.Asset) map[string]any {
 		"id": int64(a.ID), "inventory_number": text(a.InventoryNumber), "key_field": text(a.KeyField),
 		"client_id": ref(a.ClientID), "client_name": text(a.ClientName), "site_id": ref(a.SiteID),
 		"site_name": text(a.SiteName), "assettype_id": ref(a.AssetTypeID), "assettype_name": text(a.AssetTypeName),
-		"status_id": ref(a.StatusID), "inactive": bool(a.Inactive),
+		"status_id": ref(a.StatusID), "status_name": text(a.StatusName), "inactive": bool(a.Inactive),
 		"raw": []byte(a.Raw), "halo_updated_at": tptr(a.LastUpdate),
 	}
 }
@@ -125,6 +128,8 @@ func priorityRow(p halo.Priority) map[string]any {
 	return map[string]any{
 		"id": p.ID, "priorityid": int64(p.PriorityID), "slaid": ref(p.SLAID), "name": p.Name,
 		"ishidden": bool(p.IsHidden), "colour": text(p.Colour),
+		"fixtime": optFloat(p.FixTime), "fixunits": text(p.FixUnits),
+		"responsetime": optFloat(p.ResponseTime), "responseunits": text(p.ResponseUnits),
 		"raw": []byte(p.Raw), "halo_updated_at": nil,
 	}
 }
@@ -136,4 +141,30 @@ func firstValid(ts ...halo.Time) any {
 		}
 	}
 	return nil
+}
+
+// optInt, optFloat and optBool keep a field Halo did not send as NULL and
+// everything it sent as is (0 and false included: who_type 0 means "system").
+func optInt(v *halo.Int) *int64 {
+	if v == nil {
+		return nil
+	}
+	n := int64(*v)
+	return &n
+}
+
+func optFloat(v *halo.Float) *float64 {
+	if v == nil {
+		return nil
+	}
+	f := float64(*v)
+	return &f
+}
+
+func optBool(v *halo.Bool) *bool {
+	if v == nil {
+		return nil
+	}
+	b := bool(*v)
+	return &b
 }

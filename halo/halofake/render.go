@@ -298,8 +298,17 @@ func (s *Server) renderAction(ticketID int64, a *action) obj {
 			{"note", note}, {"note_html", "<p>" + escapeHTML(note) + "</p>"}, {"hiddenfromuser", outcome == 0},
 			{"important", g.chance(0.05)}, {"old_status", int64(2)}, {"new_status", int64(2)}}
 	}
-	o = append(o, kv{"timetaken", f1(float64(g.intn(5)) * 0.25)}, kv{"timetakenadjusted", negZero},
-		kv{"actionchargehours", f1(0)}, kv{"action_contract_id", int64(-1)},
+	// Like the live capture, a system action is flagged billable and may carry time: reports must
+	// leave system actions out by who_type, not trust actisbillable alone.
+	taken := float64(g.intn(5)) * 0.25
+	billable := a.sys || !g.chance(0.2)
+	charge, noncharge := taken, 0.0
+	if !billable {
+		charge, noncharge = 0, taken
+	}
+	o = append(o, kv{"timetaken", f1(taken)}, kv{"timetakenadjusted", negZero},
+		kv{"actisbillable", billable}, kv{"actionchargehours", f1(charge)}, kv{"actionnonchargehours", f1(noncharge)},
+		kv{"nonbilltime", f1(noncharge)}, kv{"action_contract_id", int64(-1)},
 		kv{"actionarrivaldate", tz(arrival)}, kv{"actioncompletiondate", tz(arrival)},
 		kv{"guid", g.guid()})
 	o.merge(a.over)
@@ -315,9 +324,11 @@ func (s *Server) renderAsset(r *record, full bool) obj {
 	c := s.clientOfSite(site)
 	types := []string{"Laptop", "Desktop", "Server", "Printer", "Firewall", "Phone"}
 	ti := g.intn(len(types))
+	si := g.intn(3)
 	o := obj{{"id", r.id}, {"inventory_number", fmt.Sprintf("AST-%05d", r.id)}, {"key_field", fmt.Sprintf("%s-%04X", types[ti], g.intn(65536))},
 		{"client_id", c}, {"client_name", s.clientNameOf(c)}, {"site_id", site}, {"site_name", s.siteNameOf(site)},
-		{"assettype_id", int64(ti + 1)}, {"assettype_name", types[ti]}, {"status_id", int64(1 + g.intn(3))},
+		{"assettype_id", int64(ti + 1)}, {"assettype_name", types[ti]}, {"status_id", int64(1 + si)},
+		{"status_name", []string{"Active", "In Stock", "Retired"}[si]},
 		{"inactive", r.inactive}, {"dlastupdate", naive(r.updated)}}
 	if full { // the list omits empty fields that GET by id includes (§12.9)
 		o = append(o, kv{"key_field2", ""}, kv{"key_field3", ""}, kv{"users", []obj{}}, kv{"fields", []obj{}},

@@ -1,0 +1,27 @@
+package sync
+
+import (
+	"context"
+
+	"github.com/halosync/halosync/store"
+)
+
+// analyze refreshes the planner statistics of the tables the runs wrote much of (store.AnalyzeAfterWrites),
+// so analysts' queries are planned for the data a first or full sync just loaded. A failure only costs
+// speed, so it is logged, not returned.
+func (p *Puller) analyze(ctx context.Context, runs []*store.Run) {
+	for _, r := range runs {
+		if ctx.Err() != nil {
+			return
+		}
+		did, err := p.Store.AnalyzeAfterWrites(ctx, r)
+		if err != nil {
+			p.logger().Warn("analyze after pull failed", "entity", r.Entity, "error", err)
+			continue
+		}
+		if did {
+			p.logger().Info("analyzed table after bulk write", "entity", r.Entity,
+				"written", r.Inserted+r.Updated+r.Tombstoned)
+		}
+	}
+}
