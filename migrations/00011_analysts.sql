@@ -27,7 +27,7 @@ COMMENT ON COLUMN halo.actions.who_agentid IS 'Agent who performed the action (h
 COMMENT ON COLUMN halo.actions.actionby_agent_id IS 'Agent the action is attributed to (halo.agents.id); NULL when none.';
 COMMENT ON COLUMN halo.actions.note_html IS 'Action text as HTML; NULL when Halo sent none or an empty string.';
 COMMENT ON COLUMN halo.actions.new_status IS 'Status of the ticket after this action (halo.statuses.id). Halo sends the ticket''s status on every action, changed or not: the action changed the status when new_status IS DISTINCT FROM old_status. NULL when Halo sent none.';
-COMMENT ON COLUMN halo.actions.timetaken IS 'Time logged on the action, in hours (decimal); 0 when none. System actions ("Rule Applied") can carry time too: use halo.time_entries for time reports.';
+COMMENT ON COLUMN halo.actions.timetaken IS 'Time logged on the action, in hours (decimal); 0 (not NULL) when no time was logged or Halo sent none. System actions ("Rule Applied") can carry time too: use halo.time_entries for time reports.';
 COMMENT ON COLUMN halo.contracts.site_id IS 'Site the contract is limited to (halo.sites.id); NULL when client-wide (Halo sends 0 or -1).';
 COMMENT ON COLUMN halo.priorities.priorityid IS 'Priority number as used in halo.tickets.priority_id; unique per SLA (slaid) among live rows, not on its own.';
 COMMENT ON COLUMN halo.priorities.slaid IS 'SLA this priority belongs to (matches halo.tickets.sla_id). Join tickets on both: (slaid, priorityid) = (sla_id, priority_id).';
