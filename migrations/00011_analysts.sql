@@ -23,6 +23,7 @@ COMMENT ON COLUMN halo.tickets.team_id IS 'Assigned team id (halo.teams.id); NUL
 COMMENT ON COLUMN halo.tickets.contract_id IS 'Contract (halo.contracts.id); NULL when the ticket has none (Halo sends -1 or 0).';
 COMMENT ON COLUMN halo.tickets.deleted IS 'Halo''s own deleted flag as last received in a normal list row. A ticket deleted in Halo usually keeps false here, and its old halo_updated_at: halosync learns of deletions from Halo''s deleted-tickets list or a full reconcile and records them in deleted_at only. Use deleted_at IS NULL for live tickets, never this flag.';
 COMMENT ON COLUMN halo.tickets.dateclosed IS 'When the ticket was closed (UTC); NULL while open. The report views and indexes treat dateclosed IS NULL (and deleted_at IS NULL) as open.';
+COMMENT ON COLUMN halo.agents.team IS 'Name of the agent''s primary team (a name, not an id; team names need not be unique). All of an agent''s teams, with ids: halo.agent_teams.';
 COMMENT ON COLUMN halo.actions.who_agentid IS 'Agent who performed the action (halo.agents.id); NULL when not an agent (Halo sends 0 for the system and end users).';
 COMMENT ON COLUMN halo.actions.actionby_agent_id IS 'Agent the action is attributed to (halo.agents.id); NULL when none.';
 COMMENT ON COLUMN halo.actions.note_html IS 'Action text as HTML; NULL when Halo sent none or an empty string.';
@@ -179,9 +180,13 @@ $$;
 CREATE INDEX tickets_open_client_status_idx ON halo.tickets (client_id, status_id) WHERE deleted_at IS NULL AND dateclosed IS NULL;
 -- Closed in a period (SLA met last month, time to close).
 CREATE INDEX tickets_dateclosed_idx ON halo.tickets (dateclosed);
--- What changed lately.
-CREATE INDEX tickets_synced_at_idx ON halo.tickets (synced_at);
-CREATE INDEX actions_synced_at_idx ON halo.actions (synced_at);
+-- What changed lately, and what was deleted: deleted_at rides along so "changed vs deleted since" counts are
+-- index-only scans once the table is vacuumed; deleted rows are few, hence the partial indexes.
+CREATE INDEX tickets_synced_at_idx ON halo.tickets (synced_at) INCLUDE (deleted_at);
+CREATE INDEX actions_synced_at_idx ON halo.actions (synced_at) INCLUDE (deleted_at);
+CREATE INDEX users_synced_at_idx ON halo.users (synced_at) INCLUDE (deleted_at);
+CREATE INDEX tickets_deleted_at_idx ON halo.tickets (deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX actions_deleted_at_idx ON halo.actions (deleted_at) WHERE deleted_at IS NOT NULL;
 -- Contracts ending soon.
 CREATE INDEX contracts_end_date_idx ON halo.contracts (end_date);
 
@@ -611,7 +616,8 @@ $$;
 DROP FUNCTION halo.iana_timezone(text);
 DROP VIEW halo.windows_timezones, halo.sync_rejects, halo.sync_status, halo.changes, halo.asset_statuses,
     halo.asset_types, halo.agent_teams, halo.time_entries, halo.ticket_first_response, halo.open_tickets;
-DROP INDEX halo.contracts_end_date_idx, halo.actions_synced_at_idx, halo.tickets_synced_at_idx,
+DROP INDEX halo.contracts_end_date_idx, halo.actions_synced_at_idx, halo.tickets_synced_at_idx, halo.users_synced_at_idx,
+    halo.tickets_deleted_at_idx, halo.actions_deleted_at_idx,
     halo.tickets_dateclosed_idx, halo.tickets_open_client_status_idx, halo.priorities_slaid_priorityid_key;
 -- +goose StatementBegin
 DO $$

@@ -61,6 +61,9 @@ func TestReportIndexes(t *testing.T) {
 		{"actions_synced_at_idx", `SELECT id FROM halo.actions WHERE synced_at > now() - interval '1 hour'`},
 		{"actions_change_xid_idx", `SELECT id FROM halo.actions WHERE change_xid >= '1000'::xid8`},
 		{"tickets_change_xid_idx", `SELECT record_key FROM halo.changes WHERE change_xid >= '1000'::xid8`},
+		{"users_synced_at_idx", `SELECT entity, count(*) FILTER (WHERE deleted_at IS NULL) FROM halo.changes WHERE synced_at > now() - interval '1 hour' GROUP BY entity`},
+		{"tickets_deleted_at_idx", `SELECT id FROM halo.tickets WHERE deleted_at > now() - interval '1 hour'`},
+		{"actions_deleted_at_idx", `SELECT id FROM halo.actions WHERE deleted_at > now() - interval '1 hour'`},
 		{"contracts_end_date_idx", `SELECT id FROM halo.contracts WHERE end_date < now() + interval '60 days'`},
 		{"priorities_slaid_priorityid_key", `SELECT name FROM halo.priorities WHERE slaid = 1 AND priorityid = 2 AND deleted_at IS NULL`},
 	} {

@@ -6,7 +6,7 @@ import (
 	"github.com/halosync/halosync/store"
 )
 
-// analyze refreshes the planner statistics of the tables the runs wrote much of (store.AnalyzeAfterWrites),
+// analyze runs VACUUM (ANALYZE) on the tables the runs wrote much of (store.AnalyzeAfterWrites),
 // so analysts' queries are planned for the data a first or full sync just loaded. A failure only costs
 // speed, so it is logged, not returned.
 func (p *Puller) analyze(ctx context.Context, runs []*store.Run) {
@@ -20,7 +20,7 @@ func (p *Puller) analyze(ctx context.Context, runs []*store.Run) {
 			continue
 		}
 		if did {
-			p.logger().Info("analyzed table after bulk write", "entity", r.Entity,
+			p.logger().Info("vacuumed and analyzed table after bulk write", "entity", r.Entity,
 				"written", r.Inserted+r.Updated+r.Tombstoned)
 		}
 	}
