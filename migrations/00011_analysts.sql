@@ -36,6 +36,23 @@ COMMENT ON COLUMN halo.priorities.slaid IS 'SLA this priority belongs to (matche
 -- ---------------------------------------------------------------------------------------------------------
 -- Priorities: one live row per (slaid, priorityid), so the ticket join returns at most one row per ticket.
 CREATE UNIQUE INDEX priorities_slaid_priorityid_key ON halo.priorities (slaid, priorityid) WHERE deleted_at IS NULL;
+-- Halo lists the current policies only: a record arriving for an (slaid, priorityid) that another live row
+-- holds (the policy was re-created under a new GUID) replaces it. Without this the key would fail the whole
+-- priorities pull, and the old row would never be reconciled away.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.priorities_replace() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.deleted_at IS NULL AND NEW.slaid IS NOT NULL AND NEW.priorityid IS NOT NULL THEN
+        UPDATE halo.priorities SET deleted_at = now(), synced_at = now()
+        WHERE slaid = NEW.slaid AND priorityid = NEW.priorityid AND id <> NEW.id AND deleted_at IS NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.priorities_replace() IS 'BEFORE INSERT/UPDATE trigger on halo.priorities: tombstones another live row with the same (slaid, priorityid), so a policy Halo re-created under a new id replaces the old one instead of breaking the unique key.';
+CREATE TRIGGER halosync_priorities_replace BEFORE INSERT OR UPDATE ON halo.priorities
+    FOR EACH ROW EXECUTE FUNCTION halosync.priorities_replace();
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Report columns, named as Halo names the fields (all in Halo's published schema: Actions, Policy, Device_List).
@@ -633,6 +650,8 @@ END
 $$;
 -- +goose StatementEnd
 DROP FUNCTION halosync.stamp_change();
+DROP TRIGGER halosync_priorities_replace ON halo.priorities;
+DROP FUNCTION halosync.priorities_replace();
 ALTER TABLE halo.assets DROP COLUMN status_name;
 ALTER TABLE halo.priorities DROP COLUMN fixtime, DROP COLUMN fixunits, DROP COLUMN responsetime, DROP COLUMN responseunits;
 ALTER TABLE halo.actions DROP COLUMN old_status, DROP COLUMN who_type, DROP COLUMN actisbillable,

@@ -53,18 +53,38 @@ func TestAnalystViews(t *testing.T) {
 			JOIN halo.priorities pr ON (pr.slaid, pr.priorityid) = (t.sla_id, t.priority_id) AND pr.deleted_at IS NULL
 			WHERE t.deleted_at IS NULL`))
 
-		// A second live policy for the same (slaid, priorityid) is refused by the unique key.
+		// A policy Halo re-created under a new GUID for the same (slaid, priorityid) replaces the old row (which
+		// is tombstoned) instead of failing the pull on the unique key; the join still gives one row per ticket.
 		st := store.New(p)
 		prio := store.Tables["priorities"]
+		var oldID string
+		require.NoError(t, p.QueryRow(context.Background(),
+			`SELECT id FROM halo.priorities WHERE slaid = 1 AND priorityid = 1 AND deleted_at IS NULL`).Scan(&oldID))
 		row := prio.RowFrom(map[string]any{"id": "00000000-0000-0000-0000-00000000abcd", "priorityid": int64(1), "slaid": int64(1),
-			"name": "dup", "ishidden": false, "colour": nil, "fixtime": nil, "fixunits": nil, "responsetime": nil,
+			"name": "Critical (new)", "ishidden": false, "colour": nil, "fixtime": nil, "fixunits": nil, "responsetime": nil,
 			"responseunits": nil, "raw": []byte(`{"id":"00000000-0000-0000-0000-00000000abcd","priorityid":1,"slaid":1}`), "halo_updated_at": nil})
-		err := pgx.BeginFunc(context.Background(), p, func(tx pgx.Tx) error {
+		require.NoError(t, pgx.BeginFunc(context.Background(), p, func(tx pgx.Tx) error {
 			_, err := st.Upsert(context.Background(), tx, prio, []store.Row{row})
+			return err
+		}))
+		require.Equal(t, int64(1), count(t, p, `SELECT count(*) FROM halo.priorities WHERE id = $1 AND deleted_at IS NOT NULL`, oldID))
+		require.Equal(t, tickets, count(t, p, `SELECT count(*) FROM halo.tickets t
+			JOIN halo.priorities pr ON (pr.slaid, pr.priorityid) = (t.sla_id, t.priority_id) AND pr.deleted_at IS NULL
+			WHERE t.deleted_at IS NULL`))
+		// Two live rows for one (slaid, priorityid) cannot exist, whoever writes them.
+		_, err := p.Exec(context.Background(), `UPDATE halo.priorities SET deleted_at = NULL WHERE id = $1`, oldID)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), count(t, p, `SELECT count(*) FROM halo.priorities WHERE slaid = 1 AND priorityid = 1 AND deleted_at IS NULL`))
+		// Without the replacing trigger, the unique key itself refuses the second live row.
+		err = pgx.BeginFunc(context.Background(), p, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(context.Background(), `DROP TRIGGER halosync_priorities_replace ON halo.priorities`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(context.Background(), `UPDATE halo.priorities SET deleted_at = NULL WHERE slaid = 1 AND priorityid = 1`)
 			return err
 		})
 		var pgErr *pgconn.PgError
-		require.True(t, errors.As(err, &pgErr), "duplicate priority stored: %v", err)
+		require.True(t, errors.As(err, &pgErr), "duplicate live priority stored: %v", err)
 		require.Equal(t, "23505", pgErr.Code)
 	})
 
@@ -118,7 +138,7 @@ func TestAnalystViews(t *testing.T) {
 			OR nonbilltime IS DISTINCT FROM (raw->>'nonbilltime')::numeric`))
 		require.Zero(t, count(t, p, `SELECT count(*) FROM halo.actions WHERE old_status IS NULL OR who_type IS NULL OR actisbillable IS NULL`))
 		require.Zero(t, count(t, p, `SELECT count(*) FROM halo.priorities WHERE fixtime IS DISTINCT FROM (raw->>'fixtime')::numeric
-			OR responsetime IS DISTINCT FROM (raw->>'responsetime')::numeric OR fixtime IS NULL`))
+			OR responsetime IS DISTINCT FROM (raw->>'responsetime')::numeric OR (fixtime IS NULL AND deleted_at IS NULL)`))
 		require.Zero(t, count(t, p, `SELECT count(*) FROM halo.assets WHERE status_name IS DISTINCT FROM raw->>'status_name' OR status_name IS NULL`))
 	})
 
