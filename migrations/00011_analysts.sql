@@ -76,9 +76,9 @@ ALTER TABLE halo.priorities
     ADD COLUMN responsetime numeric,
     ADD COLUMN responseunits text;
 COMMENT ON COLUMN halo.priorities.fixtime IS 'SLA fix (resolution) target of this priority, in fixunits; NULL when Halo sent none.';
-COMMENT ON COLUMN halo.priorities.fixunits IS 'Unit of fixtime as Halo sends it; NULL when Halo sent none (Halo''s default unit is hours).';
+COMMENT ON COLUMN halo.priorities.fixunits IS 'Unit of fixtime as Halo sends it; NULL when Halo sent none.';
 COMMENT ON COLUMN halo.priorities.responsetime IS 'SLA first-response target of this priority, in responseunits; NULL when Halo sent none.';
-COMMENT ON COLUMN halo.priorities.responseunits IS 'Unit of responsetime as Halo sends it; NULL when Halo sent none (Halo''s default unit is hours).';
+COMMENT ON COLUMN halo.priorities.responseunits IS 'Unit of responsetime as Halo sends it; NULL when Halo sent none.';
 
 ALTER TABLE halo.assets ADD COLUMN status_name text;
 COMMENT ON COLUMN halo.assets.status_name IS 'Asset status name (e.g. "Active"); NULL when Halo sent none. See halo.asset_statuses.';
