@@ -33,6 +33,23 @@ COMMENT ON COLUMN halo.contracts.site_id IS 'Site the contract is limited to (ha
 COMMENT ON COLUMN halo.priorities.priorityid IS 'Priority number as used in halo.tickets.priority_id; unique per SLA (slaid) among live rows, not on its own.';
 COMMENT ON COLUMN halo.priorities.slaid IS 'SLA this priority belongs to (matches halo.tickets.sla_id). Join tickets on both: (slaid, priorityid) = (sla_id, priority_id).';
 
+COMMENT ON COLUMN halo.actions.halo_updated_at IS 'Halo''s last-modified time of the action (last_updated) when Halo sends it, else the action''s datetime (UTC).';
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['clients', 'sites', 'users', 'agents', 'tickets', 'actions', 'assets', 'contracts',
+                             'statuses', 'ticket_types', 'teams', 'priorities'] LOOP
+        EXECUTE format('COMMENT ON COLUMN halo.%I.synced_at IS %L', t,
+            'When halosync last inserted or changed this row, or tombstoned it in a pull: the start time of that transaction (a thousand rows share it). '
+            || 'Not bumped when a re-read record was unchanged, nor by a local DELETE (that sets deleted_at only). '
+            || 'Good for "changed in the last hour"; to follow changes without gaps use change_xid.');
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+
 -- ---------------------------------------------------------------------------------------------------------
 -- Priorities: one live row per (slaid, priorityid), so the ticket join returns at most one row per ticket.
 CREATE UNIQUE INDEX priorities_slaid_priorityid_key ON halo.priorities (slaid, priorityid) WHERE deleted_at IS NULL;

@@ -189,7 +189,7 @@ func (s *Store) TombstoneMissingActionPairs(ctx context.Context, tx pgx.Tx, tick
 	if err := markSyncOrigin(ctx, tx); err != nil {
 		return 0, err
 	}
-	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+missingActions+`)`, nonNilInt64s(tickets), nonNilInt64s(ids))
+	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+missingActions+`)`, nonNilInt64s(tickets), nonNilInt64s(ids))
 	if err != nil {
 		return 0, fmt.Errorf("tombstone missing actions: %w", err)
 	}
