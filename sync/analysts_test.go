@@ -177,6 +177,7 @@ func TestAnalystViews(t *testing.T) {
 	})
 
 	t.Run("ReaderSeesViewsAndFreshness", func(t *testing.T) {
+		require.NoError(t, store.New(p).Reject(context.Background(), p, "tickets", "999999", []byte(`{"id":999999}`), "test: unstorable"))
 		tx, err := p.Begin(context.Background())
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback(context.Background()) }()
@@ -188,7 +189,11 @@ func TestAnalystViews(t *testing.T) {
 			`SELECT live_rows, last_full_at FROM halo.sync_status WHERE entity = 'tickets'`).Scan(&tickets, &full))
 		require.Positive(t, tickets)
 		require.NotNil(t, full, "a first sync is a full pull")
-		require.NoError(t, tx.QueryRow(context.Background(), `SELECT count(*) FROM halo.sync_rejects`).Scan(&rows))
+		require.NoError(t, tx.QueryRow(context.Background(), `SELECT count(*) FROM halo.sync_rejects
+			WHERE entity = 'tickets' AND record_key = '999999' AND reason = 'test: unstorable'`).Scan(&rows))
+		require.Equal(t, int64(1), rows)
+		require.NoError(t, tx.QueryRow(context.Background(), `SELECT rejects FROM halo.sync_status WHERE entity = 'tickets'`).Scan(&rows))
+		require.Equal(t, int64(1), rows)
 		require.NoError(t, tx.QueryRow(context.Background(), `SELECT count(*) FROM halo.open_tickets`).Scan(&rows))
 		require.Positive(t, rows)
 	})
