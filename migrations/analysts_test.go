@@ -86,8 +86,8 @@ func TestReportIndexes(t *testing.T) {
 	}
 }
 
-// TestReaderReadsReportViews: every view in halo is readable by halosync_reader, including the freshness and
-// rejects views over halosync tables the role itself cannot read.
+// TestReaderReadsReportViews: every view in halo is readable by halosync_reader and halosync_editor, including
+// the freshness and rejects views over halosync tables the roles themselves cannot read.
 func TestReaderReadsReportViews(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -98,16 +98,18 @@ func TestReaderReadsReportViews(t *testing.T) {
 	require.NoError(t, err)
 	require.Subset(t, views, []string{"open_tickets", "ticket_first_response", "time_entries", "agent_teams", "asset_types",
 		"asset_statuses", "changes", "sync_status", "sync_rejects", "windows_timezones"})
-	for _, v := range views {
-		t.Run(v, func(t *testing.T) {
-			tx, err := pool.Begin(ctx)
-			require.NoError(t, err)
-			defer func() { _ = tx.Rollback(ctx) }()
-			_, err = tx.Exec(ctx, `SET LOCAL ROLE halosync_reader`)
-			require.NoError(t, err)
-			_, err = tx.Exec(ctx, `SELECT * FROM halo.`+v+` LIMIT 1`)
-			require.NoError(t, err)
-		})
+	for _, role := range []string{"halosync_reader", "halosync_editor"} {
+		for _, v := range views {
+			t.Run(role+"/"+v, func(t *testing.T) {
+				tx, err := pool.Begin(ctx)
+				require.NoError(t, err)
+				defer func() { _ = tx.Rollback(ctx) }()
+				_, err = tx.Exec(ctx, `SET LOCAL ROLE `+role)
+				require.NoError(t, err)
+				_, err = tx.Exec(ctx, `SELECT * FROM halo.`+v+` LIMIT 1`)
+				require.NoError(t, err)
+			})
+		}
 	}
 	t.Run("SyncStateItselfStaysClosed", func(t *testing.T) {
 		tx, err := pool.Begin(ctx)
