@@ -58,36 +58,44 @@ func (c *Client) Contracts(ctx context.Context, opts *ListOptions) iter.Seq2[Pag
 		key: idKey(func(v *Contract) Int { return v.ID })}, opts)
 }
 
-// Agents lists agents. Halo API: GET /api/Agent, a bare array; when paging
-// parameters are sent (opts.Paged) Halo wraps the rows as {"results": [...]}. Both
-// shapes are accepted either way.
+// Agents walks the agent list. Halo API: GET /api/Agent. Without paging
+// parameters it answers one default page (50 rows for an API agent: issue 21
+// found 50 of 150 agents mirrored), so the walk always sends them; Halo then
+// wraps the rows as {"results": [...]} (and may ignore page_size, which the
+// walk survives: a repeated page ends it). A bare array is accepted too.
 func (c *Client) Agents(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Agent], error] {
-	return list(ctx, c, endpoint[Agent]{path: "/api/Agent", keys: []string{"results", "agents"},
+	return list(ctx, c, endpoint[Agent]{path: "/api/Agent", keys: []string{"results", "agents"}, paged: true,
 		key: idKey(func(v *Agent) Int { return v.ID })}, opts)
 }
 
+// The lookups below answer bare arrays and are documented without paging, but
+// they are walked like every list (paging parameters sent, walked to a short or
+// repeated page): a tenant that does page them must not be cut to one default
+// page, and one that ignores paging costs a single request (or two when it has
+// more rows than a page).
+
 // Statuses lists statuses. Halo API: GET /api/Status (bare array).
 func (c *Client) Statuses(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Status], error] {
-	return list(ctx, c, endpoint[Status]{path: "/api/Status", keys: []string{"statuses", "status", "results"},
+	return list(ctx, c, endpoint[Status]{path: "/api/Status", paged: true, keys: []string{"statuses", "status", "results"},
 		key: idKey(func(v *Status) Int { return v.ID })}, opts)
 }
 
 // TicketTypes lists ticket types. Halo API: GET /api/TicketType (bare array).
 func (c *Client) TicketTypes(ctx context.Context, opts *ListOptions) iter.Seq2[Page[TicketType], error] {
-	return list(ctx, c, endpoint[TicketType]{path: "/api/TicketType",
+	return list(ctx, c, endpoint[TicketType]{path: "/api/TicketType", paged: true,
 		keys: []string{"tickettypes", "tickettype", "ticket_types", "results"},
 		key:  idKey(func(v *TicketType) Int { return v.ID })}, opts)
 }
 
 // Teams lists teams. Halo API: GET /api/Team (bare array).
 func (c *Client) Teams(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Team], error] {
-	return list(ctx, c, endpoint[Team]{path: "/api/Team", keys: []string{"teams", "team", "results"},
+	return list(ctx, c, endpoint[Team]{path: "/api/Team", paged: true, keys: []string{"teams", "team", "results"},
 		key: idKey(func(v *Team) Int { return v.ID })}, opts)
 }
 
 // Priorities lists priorities. Halo API: GET /api/Priority (bare array). Keyed by the
 // GUID id (the same priorityid repeats once per SLA).
 func (c *Client) Priorities(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Priority], error] {
-	return list(ctx, c, endpoint[Priority]{path: "/api/Priority", keys: []string{"priorities", "priority", "results"},
+	return list(ctx, c, endpoint[Priority]{path: "/api/Priority", paged: true, keys: []string{"priorities", "priority", "results"},
 		key: func(v *Priority) string { return v.ID + "/" + itoa(int64(v.PriorityID)) + "/" + itoa(int64(v.SLAID)) }}, opts)
 }

@@ -29,6 +29,38 @@ type Page[T any] struct {
 	Bad         []BadRow
 	PageNo      int // 1-based page number (as requested, or as echoed by Halo)
 	RecordCount int // Halo's total of matching rows; -1 when the reply has no count
+	// End is set on the last page of a walk that reached its end (a short,
+	// empty or repeated page, or the one reply of an unpaged list); such a
+	// last page may have no rows. A walk that stops on an error, or whose
+	// consumer stops early, has no End: it is not known to be complete.
+	End *WalkEnd
+}
+
+// WalkEnd says how a list walk ended and whether Halo's record_count agreed.
+type WalkEnd struct {
+	Rows        int    // distinct rows listed, decodable or not
+	RecordCount int    // the last record_count Halo sent; -1 when it sent none
+	Reason      string // "short page", "empty page", "repeated page" or "single reply"
+	// Anomaly is "" when record_count (if any) and the rows listed agree, and
+	// otherwise says how they disagree, for the run ledger.
+	Anomaly string
+}
+
+// Fewer reports whether the walk listed fewer rows than record_count
+// announced: some rows may have been missed (offset paging over live data
+// can skip a row), so the walk cannot prove which records Halo lacks.
+func (e *WalkEnd) Fewer() bool { return e != nil && e.RecordCount >= 0 && e.Rows < e.RecordCount }
+
+func newWalkEnd(rows, recordCount int, reason string) *WalkEnd {
+	e := &WalkEnd{Rows: rows, RecordCount: recordCount, Reason: reason}
+	switch {
+	case recordCount < 0:
+	case rows < recordCount:
+		e.Anomaly = fmt.Sprintf("record_count said %d but the walk listed %d rows (walk ended by %s)", recordCount, rows, reason)
+	case rows > recordCount:
+		e.Anomaly = fmt.Sprintf("record_count said %d but the walk listed %d rows", recordCount, rows)
+	}
+	return e
 }
 
 // BadRow is a row that failed to decode.
@@ -64,9 +96,9 @@ type ListOptions struct {
 	Params url.Values
 	// PageSize defaults to 100 and is capped at 100.
 	PageSize int
-	// Paged forces a paged walk on endpoints that are unpaged by default (Agent,
-	// the lookups, Actions with ticket_id). Endpoints that are paged by default
-	// (Client, Site, Users, Tickets, Asset, ClientContract, bulk Actions) always page.
+	// Paged forces a paged walk of Actions with ticket_id, the one list read
+	// unpaged by default. Every other list (Agent and the lookups included)
+	// always pages.
 	Paged bool
 }
 
@@ -79,11 +111,21 @@ type endpoint[T any] struct {
 }
 
 // list is the one paging loop. Paged walks send pageinate=true, page_size and page_no
-// from 1, and continue while the distinct rows collected are fewer than record_count
-// and the page is non-empty. A page shorter than page_size is NOT the end (Asset caps
-// pages at 50 whatever is asked). A page that brings no row not seen before ends the
-// walk: endpoints that ignore page_no return page 1 again. Rows are de-duplicated by
-// ep.key across the walk, since offset paging over live data can shift rows.
+// from 1, and walk until a page ends the walk:
+//   - an empty page;
+//   - a repeated page, bringing no row not seen before (endpoints that ignore page_no
+//     return page 1 again);
+//   - a short page, with fewer rows than the server's page size (page_size as echoed,
+//     else as asked, and from page 2 on no more than page 1 had: Asset caps its pages
+//     at 50 whatever is asked), once the rows listed reach record_count or there is no
+//     count. A short page below record_count asks for one more page, which is empty
+//     when the count was too high.
+//
+// record_count is a hint, never the end of the walk: a count lower than the truth
+// must not cut the walk short (a reconcile after it would tombstone the rest), and a
+// higher one must not make it loop. The last page carries End, with an anomaly when
+// the count and the rows disagree. Rows are de-duplicated by ep.key across the walk,
+// since offset paging over live data can shift rows.
 func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptions) iter.Seq2[Page[T], error] {
 	var o ListOptions
 	if opts != nil {
@@ -96,7 +138,7 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 	paged := ep.paged || o.Paged
 	return func(yield func(Page[T], error) bool) {
 		seen := make(map[string]struct{})
-		collected := 0
+		collected, firstLen := 0, 0
 		for pageNo := 1; ; pageNo++ {
 			if pageNo > maxPages {
 				yield(Page[T]{}, fmt.Errorf("halo: GET %s: gave up after %d pages", ep.path, maxPages))
@@ -116,14 +158,14 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				yield(Page[T]{}, err)
 				return
 			}
-			raws, rc, echoedPage, err := splitEnvelope(body, ep.keys)
+			raws, rc, echoed, err := splitEnvelope(body, ep.keys)
 			if err != nil {
 				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: %w", ep.path, pageNo, err))
 				return
 			}
 			page := Page[T]{PageNo: pageNo, RecordCount: rc}
-			if echoedPage > 0 {
-				page.PageNo = echoedPage
+			if echoed.pageNo > 0 {
+				page.PageNo = echoed.pageNo
 			}
 			fresh := decodeRows(raws, ep.key, seen, &page)
 			if len(page.Bad) > 0 && !json.Valid(body) {
@@ -135,22 +177,27 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				return
 			}
 			collected += fresh
+			if pageNo == 1 {
+				firstLen = len(raws)
+			}
+			limit := pageSize
+			if echoed.pageSize > 0 && echoed.pageSize < limit {
+				limit = echoed.pageSize
+			}
+			if pageNo > 1 && firstLen < limit {
+				limit = firstLen
+			}
 			switch {
 			case !paged:
-				yield(page, nil)
-				return
+				page.End = newWalkEnd(collected, rc, "single reply")
 			case len(raws) == 0:
-				if pageNo == 1 {
-					yield(page, nil) // an empty table still reports its record_count
-				}
-				return
+				page.End = newWalkEnd(collected, rc, "empty page")
 			case fresh == 0:
-				return // repeated page: the server ignored page_no
+				page.End = newWalkEnd(collected, rc, "repeated page")
+			case len(raws) < limit && (rc < 0 || collected >= rc):
+				page.End = newWalkEnd(collected, rc, "short page")
 			}
-			if !yield(page, nil) {
-				return
-			}
-			if rc >= 0 && collected >= rc {
+			if !yield(page, nil) || page.End != nil {
 				return
 			}
 		}
@@ -200,40 +247,46 @@ func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen map[str
 
 // splitEnvelope finds the rows in a list reply: a bare array, or an object whose rows
 // sit under one of keys (never "the one array in the object": envelopes can carry
-// sidecar arrays). recordCount and pageNo are -1 / 0 when absent.
-func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCount, pageNo int, err error) {
+// sidecar arrays). recordCount is -1 when absent, echo's fields 0.
+func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCount int, echo pageEcho, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return nil, -1, 0, errors.New("empty reply")
+		return nil, -1, pageEcho{}, errors.New("empty reply")
 	}
 	switch body[0] {
 	case '[':
 		if err := json.Unmarshal(body, &rows); err != nil {
-			return nil, -1, 0, fmt.Errorf("decoding array reply: %w", err)
+			return nil, -1, pageEcho{}, fmt.Errorf("decoding array reply: %w", err)
 		}
-		return rows, -1, 0, nil
+		return rows, -1, pageEcho{}, nil
 	case '{':
 	default:
-		return nil, -1, 0, fmt.Errorf("reply is not JSON: %s", truncate(string(body), 60))
+		return nil, -1, pageEcho{}, fmt.Errorf("reply is not JSON: %s", truncate(string(body), 60))
 	}
 	env, ok := scanEnvelope(body, keys)
 	if !ok {
 		if err := json.Unmarshal(body, &env); err != nil {
-			return nil, -1, 0, fmt.Errorf("decoding envelope: %w", err)
+			return nil, -1, pageEcho{}, fmt.Errorf("decoding envelope: %w", err)
 		}
 	}
 	recordCount = -1
 	if raw, ok := lookupFold(env, "record_count"); ok {
 		var n Int
 		if err := json.Unmarshal(raw, &n); err != nil {
-			return nil, -1, 0, fmt.Errorf("decoding record_count: %w", err)
+			return nil, -1, pageEcho{}, fmt.Errorf("decoding record_count: %w", err)
 		}
 		recordCount = int(n)
 	}
 	if raw, ok := lookupFold(env, "page_no"); ok {
 		var n Int
 		if json.Unmarshal(raw, &n) == nil {
-			pageNo = int(n)
+			echo.pageNo = int(n)
+		}
+	}
+	if raw, ok := lookupFold(env, "page_size"); ok {
+		var n Int
+		if json.Unmarshal(raw, &n) == nil {
+			echo.pageSize = int(n)
 		}
 	}
 	for _, k := range keys {
@@ -242,27 +295,31 @@ func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCo
 			continue
 		}
 		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			return nil, recordCount, pageNo, nil
+			return nil, recordCount, echo, nil
 		}
 		if r, ok := splitArray(raw); ok {
 			// Split without decoding the rows twice more; each row is
 			// validated by its own decoding (see scanEnvelope).
-			return r, recordCount, pageNo, nil
+			return r, recordCount, echo, nil
 		}
 		if err := json.Unmarshal(raw, &rows); err != nil {
-			return nil, -1, 0, fmt.Errorf("decoding %q: %w", k, err)
+			return nil, -1, pageEcho{}, fmt.Errorf("decoding %q: %w", k, err)
 		}
-		return rows, recordCount, pageNo, nil
+		return rows, recordCount, echo, nil
 	}
 	if recordCount == 0 {
-		return nil, 0, pageNo, nil
+		return nil, 0, echo, nil
 	}
 	names := make([]string, 0, len(env))
 	for k := range env {
 		names = append(names, k)
 	}
-	return nil, -1, 0, fmt.Errorf("reply has no %q array (keys: %s)", keys[0], strings.Join(names, ", "))
+	return nil, -1, pageEcho{}, fmt.Errorf("reply has no %q array (keys: %s)", keys[0], strings.Join(names, ", "))
 }
+
+// pageEcho is what a paged reply says about itself: Halo echoes page_no and
+// the effective page_size (Asset's 50 when 100 was asked, halo-api.md §12.9).
+type pageEcho struct{ pageNo, pageSize int }
 
 // scanEnvelope splits a list reply's top-level object into its members in one
 // byte scan, instead of json.Unmarshal's validation pass plus its decoding pass

@@ -129,7 +129,10 @@ func TestList_RepeatedPageStops(t *testing.T) {
 	c := newTestClient(t, s)
 	rows, pages := collect(t, c.Sites(t.Context(), nil))
 	require.Len(t, rows, 100)
-	require.Len(t, pages, 1)
+	require.Len(t, pages, 2)
+	require.Empty(t, pages[1].Rows, "the repeated page brings nothing new")
+	require.Equal(t, "repeated page", pages[1].End.Reason)
+	require.True(t, pages[1].End.Fewer(), "100 rows of 250 announced")
 	require.Equal(t, int64(2), c.Requests(), "stops at the first repeated page")
 }
 
@@ -238,7 +241,6 @@ func TestList_Unpaged(t *testing.T) {
 	t.Run("AgentBareArray", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-			require.Empty(t, r.URL.Query().Get("pageinate"))
 			_, _ = w.Write([]byte(`[{"id":1,"name":"Unassigned"},{"id":2.0,"name":"Ann","isdisabled":"false"}]`))
 		})
 		c := newTestClient(t, s)

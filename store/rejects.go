@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrNotFound is returned (wrapped) when a requested row does not exist.
@@ -14,7 +17,8 @@ var ErrNotFound = errors.New("store: not found")
 // Reject records a record that could not be decoded or stored. The row is keyed by (entity, key): a
 // repeat bumps last_seen and seen_count and refreshes raw and reason, keeping first_seen. raw is stored as
 // jsonb when Postgres accepts it, otherwise as bytes in raw_bytes, so a reject itself never fails on the
-// content that caused it.
+// content that caused it: CheckRaw catches most of what jsonb refuses, and what only the database can
+// tell (a number out of numeric's range) fails a savepoint and is written again as bytes.
 func (s *Store) Reject(ctx context.Context, q Querier, entity, key string, raw []byte, reason string) error {
 	var asJSON, asBytes []byte
 	if CheckRaw(raw) == nil {
@@ -22,15 +26,36 @@ func (s *Store) Reject(ctx context.Context, q Querier, entity, key string, raw [
 	} else if raw != nil {
 		asBytes = raw
 	}
-	_, err := q.Exec(ctx, `INSERT INTO halosync.rejects (entity, record_key, raw, raw_bytes, reason)
-VALUES ($1, $2, $3::jsonb, $4, $5)
-ON CONFLICT (entity, record_key) DO UPDATE SET raw = EXCLUDED.raw, raw_bytes = EXCLUDED.raw_bytes,
-    reason = EXCLUDED.reason, last_seen = now(), seen_count = halosync.rejects.seen_count + 1`,
-		sanitizeText(entity), sanitizeText(key), nullableBytes(asJSON), nullableBytes(asBytes), sanitizeText(reason))
+	err := insertReject(ctx, q, entity, key, asJSON, asBytes, reason)
+	var pgErr *pgconn.PgError
+	if err != nil && asJSON != nil && errors.As(err, &pgErr) && rowDataError(pgErr) {
+		err = insertReject(ctx, q, entity, key, nil, asJSON, reason)
+	}
 	if err != nil {
 		return fmt.Errorf("error recording %s reject %q: %w", entity, key, err)
 	}
 	return nil
+}
+
+// insertReject writes one reject, under a savepoint when q can open one (a transaction, or the pool,
+// where it is a transaction of its own), so a refused jsonb leaves q usable for the retry.
+func insertReject(ctx context.Context, q Querier, entity, key string, asJSON, asBytes []byte, reason string) error {
+	const sql = `INSERT INTO halosync.rejects (entity, record_key, raw, raw_bytes, reason)
+VALUES ($1, $2, $3::jsonb, $4, $5)
+ON CONFLICT (entity, record_key) DO UPDATE SET raw = EXCLUDED.raw, raw_bytes = EXCLUDED.raw_bytes,
+    reason = EXCLUDED.reason, last_seen = now(), seen_count = halosync.rejects.seen_count + 1`
+	args := []any{sanitizeText(entity), sanitizeText(key), nullableBytes(asJSON), nullableBytes(asBytes), sanitizeText(reason)}
+	b, ok := q.(interface {
+		Begin(context.Context) (pgx.Tx, error)
+	})
+	if !ok || asJSON == nil {
+		_, err := q.Exec(ctx, sql, args...)
+		return err
+	}
+	return pgx.BeginFunc(ctx, b, func(sp pgx.Tx) error {
+		_, err := sp.Exec(ctx, sql, args...)
+		return err
+	})
 }
 
 // ClearReject removes the reject of (entity, key), if any: the record has since been stored fine.

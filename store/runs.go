@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,15 @@ type Run struct {
 	Tombstoned int64
 	Rejected   int64
 	Error      string // "" on success; stored as NULL
+	// Notes are what the run noticed without failing (record_count
+	// anomalies, a skipped reconcile and why), one line each; stored
+	// newline-joined, NULL when empty.
+	Notes []string
+}
+
+// Note adds a line to r.Notes.
+func (r *Run) Note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
 
 // StartRun opens a ledger row on the pool (committed at once, so operators see running runs) and returns
@@ -40,9 +50,9 @@ func (s *Store) StartRun(ctx context.Context, entity, mode string) (int64, error
 func (s *Store) FinishRun(ctx context.Context, q Querier, r *Run) error {
 	var finished time.Time
 	err := q.QueryRow(ctx, `UPDATE halosync.runs SET finished_at = now(), requests = $2, fetched = $3,
-    inserted = $4, updated = $5, unchanged = $6, tombstoned = $7, rejected = $8, error = NULLIF($9, '')
+    inserted = $4, updated = $5, unchanged = $6, tombstoned = $7, rejected = $8, error = NULLIF($9, ''), notes = NULLIF($10, '')
 WHERE id = $1 RETURNING finished_at`, r.ID, r.Requests, r.Fetched, r.Inserted, r.Updated, r.Unchanged,
-		r.Tombstoned, r.Rejected, sanitizeText(r.Error)).Scan(&finished)
+		r.Tombstoned, r.Rejected, sanitizeText(r.Error), sanitizeText(strings.Join(r.Notes, "\n"))).Scan(&finished)
 	if err != nil {
 		return fmt.Errorf("error finishing run %d: %w", r.ID, err)
 	}
@@ -72,7 +82,7 @@ func (s *Store) ListRuns(ctx context.Context, q Querier, entity string, limit in
 
 func (s *Store) listRuns(ctx context.Context, q Querier, where string, args ...any) ([]Run, error) {
 	rows, err := q.Query(ctx, `SELECT id, entity, mode, started_at, finished_at, requests, fetched, inserted,
-    updated, unchanged, tombstoned, rejected, coalesce(error, '') FROM halosync.runs `+where, args...)
+    updated, unchanged, tombstoned, rejected, coalesce(error, ''), coalesce(notes, '') FROM halosync.runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("error listing runs: %w", err)
 	}
@@ -80,9 +90,13 @@ func (s *Store) listRuns(ctx context.Context, q Querier, where string, args ...a
 	var out []Run
 	for rows.Next() {
 		var r Run
+		var notes string
 		if err := rows.Scan(&r.ID, &r.Entity, &r.Mode, &r.StartedAt, &r.FinishedAt, &r.Requests, &r.Fetched,
-			&r.Inserted, &r.Updated, &r.Unchanged, &r.Tombstoned, &r.Rejected, &r.Error); err != nil {
+			&r.Inserted, &r.Updated, &r.Unchanged, &r.Tombstoned, &r.Rejected, &r.Error, &notes); err != nil {
 			return nil, fmt.Errorf("error scanning run: %w", err)
+		}
+		if notes != "" {
+			r.Notes = strings.Split(notes, "\n")
 		}
 		out = append(out, r)
 	}

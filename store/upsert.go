@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Row is one Halo record ready for a mirror table: Keys and Values in the order of Table.Keys and
@@ -60,14 +62,20 @@ type UpsertResult struct {
 // transaction-local staging table plus one INSERT … ON CONFLICT DO UPDATE whose WHERE skips rows whose raw
 // and typed values are unchanged (and not tombstoned), so re-reading a record that did not change rewrites
 // nothing and leaves synced_at alone. A tombstoned row that is received again comes back (deleted_at NULL).
+// A row whose stored halo_updated_at is later than the incoming copy's is kept as it is: an older copy
+// (a page read ahead, a slow page of a walk) never undoes a newer one (a webhook fetch, a push reply)
+// that landed in between; it counts as unchanged.
 //
-// Rows Postgres would refuse (NUL in text, invalid JSON…) are left out and returned in Rejected instead of
-// failing the batch. Idempotent: running it again with the same rows reports them all unchanged.
-// It must run inside tx, which it marks with SET LOCAL halosync.origin = 'sync'.
+// Rows Postgres would refuse are rejected, never the batch: the ones checkRow can tell (NUL in text,
+// invalid JSON, keys ≤ 0…) are left out up front; the ones only the database can tell (a number jsonb
+// cannot hold such as 1e999999, a key too long for its index…) fail their batch's savepoint, and the
+// batch is split in halves and retried until the failing rows stand alone, each rejected with the
+// database's message. All are returned in Rejected for the caller to record. Idempotent: running it
+// again with the same rows reports them all unchanged. It must run inside tx, which it marks with
+// SET LOCAL halosync.origin = 'sync'.
 func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (UpsertResult, error) {
 	var res UpsertResult
-	copyRows := make([][]any, 0, len(rows))
-	seen := make(map[string]struct{}, len(rows))
+	storable := make([]Row, 0, len(rows))
 	for _, r := range rows {
 		if err := t.checkShape(r); err != nil {
 			return UpsertResult{}, err
@@ -76,15 +84,79 @@ func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (Up
 			res.Rejected = append(res.Rejected, RejectedRow{Row: r, Reason: err.Error()})
 			continue
 		}
+		storable = append(storable, r)
+	}
+	if err := t.upsertSplitting(ctx, tx, storable, &res); err != nil {
+		return UpsertResult{}, err
+	}
+	return res, nil
+}
+
+// upsertSplitting stores rows under a savepoint. When Postgres refuses the content of some row (see
+// rowDataError), the savepoint is rolled back and each half is tried on its own, down to single rows,
+// which are rejected: a bad row costs about 2·log2(n) extra statements, and never the other rows.
+func (t *Table) upsertSplitting(ctx context.Context, tx pgx.Tx, rows []Row, res *UpsertResult) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("error upserting %s: %w", t.Entity, err)
+	}
+	part, err := t.upsertOnce(ctx, sp, rows)
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("error upserting %s: %w", t.Entity, err)
+		}
+		res.Inserted += part.Inserted
+		res.Updated += part.Updated
+		res.Unchanged += part.Unchanged
+		res.Duplicates += part.Duplicates
+		return nil
+	}
+	if rerr := sp.Rollback(ctx); rerr != nil {
+		return fmt.Errorf("%w (rolling back: %v)", err, rerr)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || !rowDataError(pgErr) {
+		return err
+	}
+	if len(rows) == 1 {
+		res.Rejected = append(res.Rejected, RejectedRow{Row: rows[0], Reason: "Postgres refused the record: " + pgErr.Error()})
+		return nil
+	}
+	mid := len(rows) / 2
+	if err := t.upsertSplitting(ctx, tx, rows[:mid], res); err != nil {
+		return err
+	}
+	return t.upsertSplitting(ctx, tx, rows[mid:], res)
+}
+
+// rowDataError reports whether Postgres refused a statement for the content of the rows it carried
+// (SQLSTATE classes 22 data exception, e.g. a jsonb number out of range or an invalid text
+// representation; 23 integrity constraint violation; 54 program limit exceeded, e.g. an index row too
+// large), as opposed to the connection, a lock or the server failing, which splitting cannot cure.
+func rowDataError(e *pgconn.PgError) bool {
+	switch e.Code[:2] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
+}
+
+// upsertOnce is one attempt at storing rows (all checked): the straight COPY for new keys, else the
+// staging table and the merge. Any error leaves the transaction aborted; the caller's savepoint undoes it.
+func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertResult, error) {
+	var res UpsertResult
+	copyRows := make([][]any, 0, len(rows))
+	seen := make(map[string]struct{}, len(rows))
+	for _, r := range rows {
 		key := t.KeyString(r.Keys)
 		if _, dup := seen[key]; dup {
 			res.Duplicates++
 		}
 		seen[key] = struct{}{}
 		copyRows = append(copyRows, t.stageValues(len(copyRows), r))
-	}
-	if len(copyRows) == 0 {
-		return res, nil
 	}
 
 	if res.Duplicates == 0 {
@@ -297,7 +369,8 @@ type upsertKey struct {
 // key (dups), DISTINCT ON keeps the last staged row per key (ON CONFLICT cannot touch one row twice);
 // otherwise the rows go in as staged, sparing a sort of the whole batch. The WHERE compares raw and the
 // typed columns, so a row is rewritten only when Halo's record changed, when our mapping of it changed, or
-// when it was tombstoned. xmax = 0 tells a fresh insert from an update.
+// when it was tombstoned, and never by a copy older than the stored one (both halo_updated_at known, the
+// stored one later). xmax = 0 tells a fresh insert from an update.
 func (t *Table) upsertSQL(stage string, dups bool) string {
 	k := upsertKey{t, stage, dups}
 	if s, ok := upsertSQLs.Load(k); ok {
@@ -334,7 +407,8 @@ func (t *Table) buildUpsertSQL(stage string, dups bool) string {
 	return fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s)
 `+sel+`
 ON CONFLICT (%[3]s) DO UPDATE SET %[5]s
-WHERE t.deleted_at IS NOT NULL OR t.raw IS DISTINCT FROM EXCLUDED.raw OR (%[6]s) IS DISTINCT FROM (%[7]s)
+WHERE (t.deleted_at IS NOT NULL OR t.raw IS DISTINCT FROM EXCLUDED.raw OR (%[6]s) IS DISTINCT FROM (%[7]s))
+  AND NOT coalesce(t.halo_updated_at > EXCLUDED.halo_updated_at, false)
 RETURNING (xmax = 0) AS inserted`,
 		t.Name, strings.Join(all, ", "), strings.Join(keys, ", "), pgx.Identifier{stage}.Sanitize(),
 		strings.Join(sets, ", "), strings.Join(cur, ", "), strings.Join(exc, ", "))

@@ -153,6 +153,14 @@ func (t *Table) checkRow(r Row) error {
 		if normalizeValue(k) == nil {
 			return fmt.Errorf("key %s is null", t.Keys[i].Name)
 		}
+		if t.Keys[i].Type == TypeBigint {
+			// Halo's ids are positive: 0 is its "none", and negative ids
+			// are the mirror's own temporary ids of pending local creates,
+			// which a record from Halo must never overwrite.
+			if n, err := toInt64(k); err == nil && n <= 0 {
+				return fmt.Errorf("key %s is %d: Halo ids are positive (0 means none; negative ids are the mirror's pending local creates)", t.Keys[i].Name, n)
+			}
+		}
 		if err := checkValue(columnValue(t.Keys[i].Type, k)); err != nil {
 			return fmt.Errorf("key %s: %w", t.Keys[i].Name, err)
 		}

@@ -103,6 +103,9 @@ func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error)
 	ctx, ar.counter = halo.WithRequestCounter(ctx)
 
 	err = p.actions(ctx, ar)
+	// Actions keep their own reconciliation (bulk walk or per ticket): a
+	// full actions pull that succeeded counts as the full one.
+	ar.reconciled = ar.fullWalk
 	ar.run.Requests = ar.counter.Load()
 	if ferr := p.finish(context.WithoutCancel(ctx), ar, err); ferr != nil && err == nil {
 		err = ferr

@@ -65,6 +65,8 @@ type batch struct {
 	rows        []store.Row
 	bad         []halo.BadRow
 	recordCount int
+	// end is set on the last batch of a walk that reached its end.
+	end *halo.WalkEnd
 	// tickets holds the decoded tickets of a tickets page, so the pull can
 	// decide whose actions to re-read.
 	tickets []halo.Ticket
@@ -113,7 +115,7 @@ func walker[T any](entity string, list func(*halo.Client, context.Context, *halo
 					yield(batch{}, err)
 					return
 				}
-				b := batch{bad: page.Bad, recordCount: page.RecordCount, rows: make([]store.Row, 0, len(page.Rows))}
+				b := batch{bad: page.Bad, recordCount: page.RecordCount, end: page.End, rows: make([]store.Row, 0, len(page.Rows))}
 				for _, rec := range page.Rows {
 					b.rows = append(b.rows, store.Tables[entity].RowFrom(toRow(rec)))
 				}
@@ -132,7 +134,7 @@ func ticketWalker(ctx context.Context, c *halo.Client, params url.Values) iter.S
 				yield(batch{}, err)
 				return
 			}
-			b := batch{bad: page.Bad, recordCount: page.RecordCount, tickets: page.Rows, rows: make([]store.Row, 0, len(page.Rows))}
+			b := batch{bad: page.Bad, recordCount: page.RecordCount, end: page.End, tickets: page.Rows, rows: make([]store.Row, 0, len(page.Rows))}
 			for _, t := range page.Rows {
 				b.rows = append(b.rows, store.Tables[Tickets].RowFrom(ticketRow(t)))
 			}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,6 +113,46 @@ type pullRun struct {
 	ignored  bool // the server ignored lastupdatefromdate
 	stamped  bool // at least one row carried a last-update time
 	fullWalk bool
+	// end is how the entity's walk ended; nil when it did not reach its end.
+	end *halo.WalkEnd
+	// unkeyed counts rejected rows whose key could not be read: any
+	// record may hide behind one, so the walk cannot prove what is gone.
+	unkeyed int
+	// reconciled is set once a full walk's delete reconciliation ran.
+	reconciled bool
+}
+
+// completeness says why the walk cannot prove which records Halo no longer
+// has ("" when it can): only then may a reconcile tombstone what it missed.
+func (pr *pullRun) completeness() string {
+	switch {
+	case pr.end == nil:
+		return "the walk did not reach its end"
+	case pr.end.Fewer():
+		return fmt.Sprintf("Halo announced %d records but the walk listed %d", pr.end.RecordCount, pr.end.Rows)
+	case pr.unkeyed > 0:
+		return fmt.Sprintf("%d rejected rows carry no readable key", pr.unkeyed)
+	}
+	return ""
+}
+
+// seeKey counts a rejected row's key as seen: a record whose latest version
+// was rejected still exists in Halo and must not be tombstoned.
+func (pr *pullRun) seeKey(key string) {
+	if key == "" {
+		pr.unkeyed++
+		return
+	}
+	if pr.spec.table().Keys[0].Type == store.TypeText {
+		pr.seenText = append(pr.seenText, key)
+		return
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		pr.unkeyed++
+		return
+	}
+	pr.seen = append(pr.seen, id)
 }
 
 // Pull reads one entity from Halo and stores it. A full pull walks the whole
@@ -204,9 +245,15 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 		}
 	}
 	if pr.fullWalk {
+		if why := pr.completeness(); why != "" {
+			pr.run.Note("reconcile skipped: %s", why)
+			p.logger().Warn("delete reconciliation skipped", "entity", pr.spec.name, "reason", why)
+			return nil
+		}
 		if err := p.reconcile(ctx, pr); err != nil {
 			return err
 		}
+		pr.reconciled = true
 	}
 	return nil
 }
@@ -235,6 +282,16 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 		pr.total = b.recordCount
 		pr.fetched += len(b.rows) + len(b.bad)
 		pr.run.Fetched += int64(len(b.rows) + len(b.bad))
+		if b.end != nil {
+			pr.end = b.end
+			if b.end.Anomaly != "" {
+				pr.run.Note("%s: %s", pr.spec.path, b.end.Anomaly)
+				p.logger().Warn("record_count disagrees with the rows listed", "entity", pr.spec.name, "anomaly", b.end.Anomaly)
+			}
+		}
+		for _, bad := range b.bad {
+			pr.seeKey(bad.Key)
+		}
 		for _, r := range b.rows {
 			if pr.fullWalk || pr.spec.strategy == TryFilter {
 				switch k := r.Keys[0].(type) {
@@ -372,7 +429,7 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 	} else {
 		st.LastError = nil
 		st.LastSuccessAt = &now
-		if pr.fullWalk {
+		if pr.reconciled {
 			st.LastFullAt = &now
 		}
 		if !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)) {

@@ -19,6 +19,10 @@ type Faults struct {
 	// HoldReply, when set, runs after a POST's write and before its reply is sent (entity is the table name,
 	// e.g. "tickets"): a test blocks in it to hold the reply while it checks what the client does meanwhile.
 	HoldReply func(ctx context.Context, entity string)
+	// RecordCount scales the record_count a list reports (a lying server):
+	// entity (API path or hook name) → factor, e.g. 0.6 to report 60 % of the
+	// truth, 2 to report twice it. Rows and paging are unchanged.
+	RecordCount map[string]float64
 }
 
 // BulkFault is a way the bulk Actions listing fails.
@@ -46,6 +50,11 @@ func (s *Server) SetFault(f Faults) {
 		fb[strings.ToLower(k)] = v
 	}
 	f.Forbidden = fb
+	rc := map[string]float64{}
+	for k, v := range f.RecordCount {
+		rc[strings.ToLower(k)] = v
+	}
+	f.RecordCount = rc
 	s.faults = f
 }
 
@@ -90,4 +99,17 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, isAPI bool)
 func (s *Server) forbidden(t *table) bool {
 	f := s.currentFaults()
 	return f.Forbidden[t.api] || f.Forbidden[t.name]
+}
+
+// recordCount is the record_count a list of t reports for total matching rows.
+func (s *Server) recordCount(t *table, total int) int {
+	f := s.currentFaults()
+	factor, ok := f.RecordCount[t.api]
+	if !ok {
+		factor, ok = f.RecordCount[t.name]
+	}
+	if !ok {
+		return total
+	}
+	return int(float64(total) * factor)
 }

@@ -123,13 +123,14 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 			continue
 		}
 		if total >= lo && total < hi {
-			rows = append(rows, t.render(rec, false))
+			rows = append(rows, s.listRow(t, rec))
 		}
 		total++
 	}
 	if rows == nil {
 		rows = []obj{}
 	}
+	total = s.recordCount(t, total)
 	if t.api == "tickets" && p.has("include_custom_fields") {
 		want := map[int64]bool{}
 		for _, f := range strings.Split(p["include_custom_fields"], ",") {
@@ -159,6 +160,27 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 		return
 	}
 	writeJSONStatus(w, http.StatusOK, envelope(pg, total, t, rows))
+}
+
+// unpublishedListFields are the keys real list rows may lack: they are in the
+// full records (GET by id) of Halo's published schema but not in its list-row
+// schemas (swagger Site_List, Device_List, Uname_List, Faults_List).
+var unpublishedListFields = map[string][]string{
+	"site":    {"slastupdate"},
+	"asset":   {"dlastupdate", "last_modified"},
+	"agent":   {"last_modified"},
+	"tickets": {"deleted", "team_id"},
+}
+
+// listRow renders rec as a list row.
+func (s *Server) listRow(t *table, rec *record) obj {
+	o := t.render(rec, false)
+	if s.opts.PublishedListRows {
+		for _, k := range unpublishedListFields[t.api] {
+			o.del(k)
+		}
+	}
+	return o
 }
 
 // envelope builds {page_no, page_size, record_count, <key>}. Like the live Users capture,

@@ -33,10 +33,16 @@ type Options struct {
 	BulkActions            bool          // GET /api/Actions without ticket_id: paged walk (true) or 400 (false)
 	HonourLastUpdateFilter bool          // lastupdatefromdate/todate on Client/Site/Users/Asset (always on Tickets)
 	FLastUpdateInPost      bool          // POST replies on tickets carry flastupdate instead of last_update
-	WebhookURL             string        // deliver webhooks on ticket changes when set
-	WebhookSecret          string        // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
-	Seed                   int64
-	Now                    func() time.Time // server clock; default time.Now
+	// PublishedListRows makes list rows carry only what Halo's published list
+	// schemas have (swagger Site_List, Device_List, Uname_List, Faults_List):
+	// no slastupdate on sites, no dlastupdate/last_modified on assets, no
+	// last_modified on agents, no deleted or team_id on tickets. GET by id
+	// still returns the full record.
+	PublishedListRows bool
+	WebhookURL        string // deliver webhooks on ticket changes when set
+	WebhookSecret     string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
+	Seed              int64
+	Now               func() time.Time // server clock; default time.Now
 }
 
 // RequestLog is one request as the fake saw it.
