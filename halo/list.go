@@ -3,6 +3,8 @@ package halo
 import (
 	"context"
 	"iter"
+	"maps"
+	"net/url"
 )
 
 func idKey[T any](id func(*T) Int) func(*T) string {
@@ -35,12 +37,27 @@ func (c *Client) Tickets(ctx context.Context, opts *ListOptions) iter.Seq2[Page[
 		key: idKey(func(v *Ticket) Int { return v.ID })}, opts)
 }
 
-// Actions lists ticket actions. Halo API: GET /api/Actions (key "actions"). With a
+// Actions lists ticket actions. Halo API: GET /api/Actions (key "actions"), always with
+// includehtmlnote=true so the rows carry note_html. With a
 // ticket_id in Params it is one unpaged request for that ticket (unless opts.Paged);
 // without one it is a paged bulk walk across tickets, which some tenants refuse (400).
 // Rows are keyed by (ticket_id, id): action ids are only unique per ticket.
 func (c *Client) Actions(ctx context.Context, opts *ListOptions) iter.Seq2[Page[Action], error] {
 	paged := opts == nil || !opts.Params.Has("ticket_id")
+	// note_html is only in the reply with includehtmlnote=true (swagger
+	// /Actions: "Include the action note HTML as part of the response").
+	o := ListOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	o.Params = url.Values{}
+	if opts != nil {
+		maps.Copy(o.Params, opts.Params)
+	}
+	if !o.Params.Has("includehtmlnote") {
+		o.Params.Set("includehtmlnote", "true")
+	}
+	opts = &o
 	return list(ctx, c, endpoint[Action]{path: "/api/Actions", keys: []string{"actions"}, paged: paged,
 		key: func(v *Action) string { return itoa(int64(v.TicketID)) + "/" + itoa(int64(v.ID)) }}, opts)
 }

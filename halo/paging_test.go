@@ -288,7 +288,7 @@ func TestList_Unpaged(t *testing.T) {
 	t.Run("ActionsPerTicket", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-			require.Equal(t, url.Values{"ticket_id": {"7"}}, r.URL.Query())
+			require.Equal(t, url.Values{"ticket_id": {"7"}, "includehtmlnote": {"true"}}, r.URL.Query())
 			_, _ = w.Write([]byte(`{"record_count":2,"actions":[{"ticket_id":7,"id":2},{"ticket_id":7,"id":1}]}`))
 		})
 		c := newTestClient(t, s)

@@ -76,8 +76,10 @@ type Agent struct {
 }
 
 // Ticket is a Halo ticket (GET /api/Tickets, key "tickets"). LastUpdate is read from
-// whichever of last_update, lastupdate or flastupdate the reply carries: Halo names it
-// differently in list rows, GETs and POST replies.
+// last_update, the name in Halo's published schema (Faults, Faults_List); lastupdate
+// and flastupdate, which some GET and POST replies carry instead but the schema lacks,
+// are read only when last_update is absent. TeamID (team_id) is not in the published
+// schema either: an extra column, never relied on (team is the name Halo documents).
 type Ticket struct {
 	ID               Int    `json:"id"`
 	Summary          string `json:"summary"`
@@ -111,6 +113,10 @@ type Ticket struct {
 	TargetDate       Time   `json:"targetdate"`
 	LastActionDate   Time   `json:"lastactiondate"`
 	LastUpdate       Time   `json:"last_update"`
+	// DeletedKnown says whether the record carried a deleted key at all: the
+	// published list-row schema (Faults_List) has none, so a list row without
+	// it says nothing about whether the ticket is deleted.
+	DeletedKnown bool `json:"-"`
 
 	Raw json.RawMessage `json:"-"`
 }

@@ -61,13 +61,17 @@ func (v *Ticket) UnmarshalJSON(b []byte) error {
 	type alias Ticket
 	var a struct {
 		alias
-		LastUpdateGet  Time `json:"lastupdate"`
-		LastUpdatePost Time `json:"flastupdate"`
+		Deleted        *Bool `json:"deleted"`
+		LastUpdateGet  Time  `json:"lastupdate"`
+		LastUpdatePost Time  `json:"flastupdate"`
 	}
 	if err := json.Unmarshal(b, &a); err != nil {
 		return err
 	}
 	*v = Ticket(a.alias)
+	if a.Deleted != nil {
+		v.Deleted, v.DeletedKnown = *a.Deleted, true
+	}
 	for _, t := range []Time{a.LastUpdateGet, a.LastUpdatePost} {
 		if v.LastUpdate.Valid {
 			break

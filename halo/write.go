@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,10 +93,21 @@ func (c *Client) Post(ctx context.Context, path string, fields map[string]any) (
 	return append(json.RawMessage(nil), obj...), nil
 }
 
+// DeleteReason is the reason sent with a ticket delete when the caller gives none: Halo
+// records it in the ticket's audit trail (swagger DELETE /Tickets/{id}?reason=).
+const DeleteReason = "Deleted from the halosync mirror"
+
 // Delete deletes one record: DELETE {path}/{id} with params (actions need ticket_id;
-// tickets take an optional reason). Any 2xx is success. Tickets are soft-deleted by Halo.
+// tickets take a reason, DeleteReason unless params has one). Any 2xx is success.
+// Tickets are soft-deleted by Halo.
 func (c *Client) Delete(ctx context.Context, path string, id int64, params url.Values) error {
 	p := strings.TrimRight(apiPath(path), "/") + "/" + itoa(id)
+	if strings.EqualFold(strings.TrimRight(apiPath(path), "/"), "/api/Tickets") && !params.Has("reason") {
+		q := url.Values{}
+		maps.Copy(q, params)
+		q.Set("reason", DeleteReason)
+		params = q
+	}
 	_, err := c.do(ctx, http.MethodDelete, p, params, nil)
 	return err
 }

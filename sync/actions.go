@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -234,6 +235,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		return false, err
 	}
 	var seenTickets, seenIDs []int64
+	unkeyed := 0
 	first := true
 	recordCount := 0
 	pb := newPageBatch(store.Tables[Actions])
@@ -309,6 +311,15 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			seenTickets = append(seenTickets, int64(a.TicketID))
 			seenIDs = append(seenIDs, int64(a.ID))
 		}
+		for _, b := range page.Bad {
+			// A rejected action still exists in Halo: it counts as seen.
+			t, a, ok := actionKey(b.Key)
+			if !ok {
+				unkeyed++
+				continue
+			}
+			seenTickets, seenIDs = append(seenTickets, t), append(seenIDs, a)
+		}
 		if pb.overlaps(rows) {
 			if err := p.storeBatch(ctx, ar, pb); err != nil {
 				return false, fmt.Errorf("store actions page: %w", err)
@@ -335,6 +346,11 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		return false, nil
 	}
 	return true, pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		if unkeyed > 0 {
+			// Any action may hide behind a row without a readable key.
+			ar.run.Note("reconcile skipped: %d rejected rows carry no readable key", unkeyed)
+			return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+		}
 		live, err := p.Store.LiveCount(ctx, tx, store.Tables[Actions])
 		if err != nil {
 			return err
@@ -374,4 +390,15 @@ func bulkTimedOut(ctx context.Context, err error) bool {
 	}
 	var ne net.Error
 	return (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// actionKey reads a rejected action's "ticket_id/id" key (halo.BadRow.Key).
+func actionKey(key string) (ticketID, id int64, ok bool) {
+	t, a, found := strings.Cut(key, "/")
+	if !found {
+		return 0, 0, false
+	}
+	ticketID, err1 := strconv.ParseInt(t, 10, 64)
+	id, err2 := strconv.ParseInt(a, 10, 64)
+	return ticketID, id, err1 == nil && err2 == nil && ticketID > 0 && id > 0
 }

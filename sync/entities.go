@@ -97,7 +97,8 @@ var specs = map[string]*spec{
 	Assets:    {name: Assets, path: "/api/Asset", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Assets, (*halo.Client).Assets, assetRow)},
 	Contracts: {name: Contracts, path: "/api/ClientContract", strategy: FullOnly, inactiveParams: url.Values{"includeinactive": {"true"}}, walk: walker(Contracts, (*halo.Client).Contracts, contractRow)},
 	Agents: {name: Agents, path: "/api/Agent", strategy: FullOnly,
-		inactiveParams: url.Values{"includeenabled": {"true"}, "includedisabled": {"true"}, "includeunassigned": {"true"}},
+		// includeapiagents: API agents are hidden without it (swagger /Agent).
+		inactiveParams: url.Values{"includeenabled": {"true"}, "includedisabled": {"true"}, "includeunassigned": {"true"}, "includeapiagents": {"true"}},
 		walk:           walker(Agents, (*halo.Client).Agents, agentRow)},
 	Statuses:    {name: Statuses, path: "/api/Status", strategy: FullOnly, inactiveParams: url.Values{"showall": {"true"}}, walk: walker(Statuses, (*halo.Client).Statuses, statusRow)},
 	TicketTypes: {name: TicketTypes, path: "/api/TicketType", strategy: FullOnly, inactiveParams: url.Values{"showinactive": {"true"}}, walk: walker(TicketTypes, (*halo.Client).TicketTypes, ticketTypeRow)},

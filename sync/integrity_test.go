@@ -94,3 +94,17 @@ func TestRejectedRecordsCountAsSeen(t *testing.T) {
 	require.NotEmpty(t, reasons["3"])
 	require.Equal(t, fmt.Sprint(2), fmt.Sprint(len(reasons)))
 }
+
+// A rejected action counts as seen by the bulk actions walk of a full sync.
+func TestRejectedActionCountsAsSeen(t *testing.T) {
+	e := newEnv(t, halofake.Options{BulkActions: true, Seed: 34}, halofake.Size{Clients: 2, Sites: 2, Users: 5, Agents: 3, Tickets: 30, ActionsPerTicket: 3})
+	e.cycle(t, true)
+	want := liveIDs(t, e.pool, "actions")
+	e.fake.Update("actions", 2, map[string]any{"ticket_id": 4, "note": map[string]any{"not": "a note"}})
+	e.cycle(t, true)
+	require.Equal(t, want, liveIDs(t, e.pool, "actions"), "the rejected action 4/2 stays live")
+	rejects, err := e.puller.Store.ListRejects(context.Background(), e.pool, "actions")
+	require.NoError(t, err)
+	require.Len(t, rejects, 1)
+	require.Equal(t, "4/2", rejects[0].Key)
+}

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +119,14 @@ type pullRun struct {
 	unkeyed int
 	// reconciled is set once a full walk's delete reconciliation ran.
 	reconciled bool
+	// offset is Halo's clock minus ours, as of the end of the walk.
+	offset time.Duration
+}
+
+// haloStart is when the pull started on Halo's clock (from the Date
+// headers, to the second; a second earlier to be safe).
+func (pr *pullRun) haloStart() time.Time {
+	return pr.started.Add(pr.offset - time.Second)
 }
 
 // completeness says why the walk cannot prove which records Halo no longer
@@ -191,6 +198,7 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 	ctx, pr.counter = halo.WithRequestCounter(ctx)
 
 	err = p.pull(ctx, pr)
+	pr.offset = p.Halo.ClockOffset()
 	pr.run.Requests = pr.counter.Load()
 	if ferr := p.finish(context.WithoutCancel(ctx), pr, err); ferr != nil && err == nil {
 		err = ferr
@@ -231,8 +239,14 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 	if pr.spec.strategy == TryFilter && pr.bound != nil {
 		// A server that ignored the filter returned rows older than the
 		// bound: that walk was a full scan, and later pulls skip the filter.
-		honoured := !pr.ignored
-		if pr.stamped || pr.ignored {
+		// Rows without a last-update time (Halo's published list rows of
+		// sites and assets have none) cannot tell: Halo is asked directly.
+		if !pr.stamped && !pr.ignored && pr.state.IncrementalHonoured == nil {
+			if err := p.probeFilter(ctx, pr); err != nil {
+				return err
+			}
+		} else if pr.stamped || pr.ignored {
+			honoured := !pr.ignored
 			pr.state.IncrementalHonoured = &honoured
 		}
 		if pr.ignored {
@@ -293,7 +307,9 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 			pr.seeKey(bad.Key)
 		}
 		for _, r := range b.rows {
-			if pr.fullWalk || pr.spec.strategy == TryFilter {
+			// Tickets keep their seen ids on incremental walks too: the
+			// deleted-tickets check skips tickets this walk listed live.
+			if pr.fullWalk || pr.spec.strategy == TryFilter || pr.spec.name == Tickets {
 				switch k := r.Keys[0].(type) {
 				case int64:
 					pr.seen = append(pr.seen, k)
@@ -432,13 +448,17 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 		if pr.reconciled {
 			st.LastFullAt = &now
 		}
-		if !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)) {
+		switch {
+		case !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)):
 			c := pr.maxSeen
 			st.Cursor = &c
-		} else if st.Cursor == nil {
+		case st.Cursor == nil || (!pr.stamped && pr.fetched > 0 && pr.haloStart().After(*st.Cursor)):
 			// An empty entity still gets a cursor, so the next pull is
-			// incremental from the start of this one (less the overlap).
-			c := pr.started
+			// incremental from the start of this one (less the overlap);
+			// so does one whose rows carry no last-update time, or its
+			// cursor would never move: the walk's start on Halo's clock,
+			// since the walk saw every change made before it started.
+			c := pr.haloStart()
 			st.Cursor = &c
 		}
 	}
@@ -475,68 +495,4 @@ func (p *Puller) progressAt(pr *pullRun, m pageMark) {
 		return
 	}
 	p.ProgressFunc(Progress{Entity: pr.spec.name, Fetched: m.fetched, Total: m.total, Requests: pr.counter.Load(), Started: pr.started})
-}
-
-// pullDeletedTickets tombstones the tickets Halo lists with deleted=true.
-// Deleted tickets are hidden from the normal list (halo-api.md §4), so this
-// is the only way a deletion in Halo reaches the mirror between full scans.
-func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
-	params := url.Values{"deleted": {"true"}}
-	if pr.bound != nil {
-		params.Set("lastupdatefromdate", halo.FormatQueryTime(*pr.bound))
-	}
-	var keys [][]any
-	for b, err := range ticketWalker(ctx, p.Halo, params) {
-		if err != nil {
-			return fmt.Errorf("deleted tickets: %w", err)
-		}
-		for i, t := range b.tickets {
-			// Halo ignores a parameter it does not know (halo-api.md
-			// §10.11): a server that ignored deleted=true lists live
-			// tickets, which say "deleted": false. Only a ticket marked
-			// deleted, or one whose row has no such field, is tombstoned.
-			if !bool(t.Deleted) && bytes.Contains(t.Raw, []byte(`"deleted"`)) {
-				continue
-			}
-			r := b.rows[i]
-			keys = append(keys, r.Keys)
-			if r.UpdatedAt != nil && r.UpdatedAt.After(pr.maxSeen) {
-				pr.maxSeen = *r.UpdatedAt
-			}
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	// The mass-delete guard applies here too: the ids listed as deleted that
-	// are still live in the mirror are what this run would tombstone.
-	ids := make([]int64, len(keys))
-	for i, k := range keys {
-		ids[i] = k[0].(int64)
-	}
-	known, err := p.Store.TicketVersions(ctx, p.Store.Pool, ids)
-	if err != nil {
-		return err
-	}
-	fresh := 0
-	for _, v := range known {
-		if !v.Deleted {
-			fresh++
-		}
-	}
-	live, err := p.Store.LiveCount(ctx, p.Store.Pool, pr.spec.table())
-	if err != nil {
-		return err
-	}
-	if fresh > 0 && float64(fresh) > p.share()*float64(live) {
-		return &MassDeleteError{Entity: Tickets, Missing: fresh, Total: live, Share: p.share()}
-	}
-	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-		n, err := p.Store.Tombstone(ctx, tx, pr.spec.table(), keys)
-		pr.run.Tombstoned += int64(n)
-		if err != nil {
-			return err
-		}
-		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
-	})
 }

@@ -212,9 +212,11 @@ func (s *Server) listFilter(t *table, p params) (func(*record) bool, bool) {
 		deleted := p.flag("deleted") // deleted=true lists deleted tickets only (PS)
 		return func(r *record) bool { return r.deleted == deleted && inTime(r) }, true
 	case t.api == "agent":
-		disabled, unassigned := p.flag("includedisabled"), !p.isFalse("includeunassigned")
+		// API agents are listed only with includeapiagents=true (swagger /Agent).
+		disabled, unassigned, api := p.flag("includedisabled"), !p.isFalse("includeunassigned"), p.flag("includeapiagents")
+		apiAgent := int64(max(s.size.Agents, 2))
 		return func(r *record) bool {
-			return (!r.inactive || disabled) && (r.id != 1 || unassigned)
+			return (!r.inactive || disabled) && (r.id != 1 || unassigned) && (r.id != apiAgent || api)
 		}, true
 	case t.inactive:
 		inactive, active := p.flag("includeinactive"), !p.isFalse("includeactive")
@@ -223,6 +225,15 @@ func (s *Server) listFilter(t *table, p params) (func(*record) bool, bool) {
 		}, true
 	}
 	return func(*record) bool { return true }, true
+}
+
+// listAction drops note_html from a listed action unless includehtmlnote=true
+// (swagger /Actions: "Include the action note HTML as part of the response").
+func listAction(o obj, p params) obj {
+	if !p.flag("includehtmlnote") {
+		o.del("note_html")
+	}
+	return o
 }
 
 // listActions: per ticket ({"record_count","actions"}, no page keys unless paging), or a
@@ -238,7 +249,7 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 		if _, tr := tickets.find(tid); tr != nil {
 			for i := range tr.actions {
 				if total >= lo && total < hi {
-					rows = append(rows, s.renderAction(tid, &tr.actions[i]))
+					rows = append(rows, listAction(s.renderAction(tid, &tr.actions[i]), p))
 				}
 				total++
 			}
@@ -264,7 +275,7 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 					continue
 				}
 				if total >= lo && total < hi {
-					rows = append(rows, s.renderAction(tr.id, a))
+					rows = append(rows, listAction(s.renderAction(tr.id, a), p))
 				}
 				total++
 			}

@@ -64,6 +64,8 @@ func TestEnvelopesAndBareArrays(t *testing.T) {
 	// Actions per ticket: no page keys when not paging (§12.7).
 	m = f.get(t, "/api/Actions?ticket_id=1").json(t)
 	require.Len(t, m, 2)
+	require.NotContains(t, rows(t, m, "actions")[0], "note_html", "only with includehtmlnote=true")
+	m = f.get(t, "/api/Actions?ticket_id=1&includehtmlnote=true").json(t)
 	acts := rows(t, m, "actions")
 	require.EqualValues(t, len(acts), m["record_count"])
 	require.Equal(t, "Rule Applied", acts[0]["outcome"])
@@ -379,9 +381,10 @@ func TestAgentsDisabledAndUnassigned(t *testing.T) {
 		}
 	}
 	require.Positive(t, disabled)
-	require.Len(t, f.get(t, "/api/Agent").array(t), len(all)-disabled)
-	require.Len(t, f.get(t, "/api/Agent?includeenabled=true&includedisabled=true").array(t), len(all))
-	require.Len(t, f.get(t, "/api/Agent?includedisabled=true&includeunassigned=false").array(t), len(all)-1)
+	require.Len(t, f.get(t, "/api/Agent").array(t), len(all)-disabled-1) // nor the API agent
+	require.Len(t, f.get(t, "/api/Agent?includeenabled=true&includedisabled=true&includeapiagents=true").array(t), len(all))
+	require.Len(t, f.get(t, "/api/Agent?includeenabled=true&includedisabled=true").array(t), len(all)-1, "API agents need includeapiagents=true")
+	require.Len(t, f.get(t, "/api/Agent?includedisabled=true&includeunassigned=false&includeapiagents=true").array(t), len(all)-1)
 	api := all[len(all)-1]
 	require.Equal(t, true, api["isapiagent"])
 }
