@@ -108,3 +108,29 @@ func TestRejectedActionCountsAsSeen(t *testing.T) {
 	require.Len(t, rejects, 1)
 	require.Equal(t, "4/2", rejects[0].Key)
 }
+
+// Issue 14 item 4: a walk's copy older than the stored one (a webhook fetch
+// or a push reply that landed while the pages were read ahead) does not
+// overwrite it.
+func TestPullNeverOverwritesANewerCopy(t *testing.T) {
+	e := newEnv(t, halofake.Options{BulkActions: true, Seed: 35}, halofake.Size{Clients: 2, Sites: 2, Users: 5, Agents: 3, Tickets: 30, ActionsPerTicket: 1})
+	e.cycle(t, false)
+	ctx := context.Background()
+	// The mirror holds a copy of ticket 6 newer than anything the walk will
+	// list, as a webhook fetch would have stored it.
+	tx, err := e.pool.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `SELECT set_config('halosync.origin', 'sync', true)`)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `UPDATE halo.tickets SET summary = 'newer copy', halo_updated_at = now() + interval '1 hour' WHERE id = 6`)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+
+	e.fake.Update("tickets", 6, map[string]any{"summary": "older copy"})
+	e.fake.Update("tickets", 7, map[string]any{"summary": "plain edit"})
+	e.cycle(t, true)
+	var six, seven string
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT (SELECT summary FROM halo.tickets WHERE id = 6), (SELECT summary FROM halo.tickets WHERE id = 7)`).Scan(&six, &seven))
+	require.Equal(t, "newer copy", six)
+	require.Equal(t, "plain edit", seven)
+}
