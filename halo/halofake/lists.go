@@ -101,7 +101,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 	case "status", "tickettype", "team", "priority":
 		rows := make([]obj, 0, len(t.rows)) // bare array; paging ignored
 		for _, rec := range t.rows {
-			rows = append(rows, t.render(rec, false))
+			rows = append(rows, s.listRow(t, rec))
 		}
 		writeJSONStatus(w, http.StatusOK, rows)
 		return
@@ -164,12 +164,16 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 
 // unpublishedListFields are the keys real list rows may lack: they are in the
 // full records (GET by id) of Halo's published schema but not in its list-row
-// schemas (swagger Site_List, Device_List, Uname_List, Faults_List).
+// schemas (swagger Faults_List, Site_List, Device_List, Uname_List, Users_List,
+// RequestType_List, Actions).
 var unpublishedListFields = map[string][]string{
-	"site":    {"slastupdate"},
-	"asset":   {"dlastupdate", "last_modified"},
-	"agent":   {"last_modified"},
-	"tickets": {"deleted", "team_id"},
+	"tickets":    {"deleted", "team_id", "details_html", "thirdpartynumber", "contract_id", "datecreated"},
+	"site":       {"slastupdate", "datecreated"},
+	"asset":      {"dlastupdate", "last_modified"},
+	"agent":      {"last_modified"},
+	"users":      {"datecreated", "ulastupdate"},
+	"tickettype": {"visible", "inactive"},
+	"actions":    {"who"}, // the Actions schema itself lacks it, though live replies carry it
 }
 
 // listRow renders rec as a list row.
@@ -229,9 +233,14 @@ func (s *Server) listFilter(t *table, p params) (func(*record) bool, bool) {
 
 // listAction drops note_html from a listed action unless includehtmlnote=true
 // (swagger /Actions: "Include the action note HTML as part of the response").
-func listAction(o obj, p params) obj {
+func (s *Server) listAction(o obj, p params) obj {
 	if !p.flag("includehtmlnote") {
 		o.del("note_html")
+	}
+	if s.opts.PublishedListRows {
+		for _, k := range unpublishedListFields["actions"] {
+			o.del(k)
+		}
 	}
 	return o
 }
@@ -249,7 +258,7 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 		if _, tr := tickets.find(tid); tr != nil {
 			for i := range tr.actions {
 				if total >= lo && total < hi {
-					rows = append(rows, listAction(s.renderAction(tid, &tr.actions[i]), p))
+					rows = append(rows, s.listAction(s.renderAction(tid, &tr.actions[i]), p))
 				}
 				total++
 			}
@@ -275,7 +284,7 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 					continue
 				}
 				if total >= lo && total < hi {
-					rows = append(rows, listAction(s.renderAction(tr.id, a), p))
+					rows = append(rows, s.listAction(s.renderAction(tr.id, a), p))
 				}
 				total++
 			}

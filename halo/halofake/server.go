@@ -33,11 +33,12 @@ type Options struct {
 	BulkActions            bool          // GET /api/Actions without ticket_id: paged walk (true) or 400 (false)
 	HonourLastUpdateFilter bool          // lastupdatefromdate/todate on Client/Site/Users/Asset (always on Tickets)
 	FLastUpdateInPost      bool          // POST replies on tickets carry flastupdate instead of last_update
-	// PublishedListRows makes list rows carry only what Halo's published list
-	// schemas have (swagger Site_List, Device_List, Uname_List, Faults_List):
-	// no slastupdate on sites, no dlastupdate/last_modified on assets, no
-	// last_modified on agents, no deleted or team_id on tickets. GET by id
-	// still returns the full record.
+	// PublishedListRows makes list rows lack what Halo's published list
+	// schemas lack (swagger Faults_List, Site_List, Device_List, Uname_List,
+	// Users_List, RequestType_List, Actions): no deleted, team_id,
+	// datecreated… on tickets, no slastupdate on sites, no dlastupdate or
+	// last_modified on assets, no last_modified on agents, no who on actions,
+	// no inactive on ticket types. GET by id still returns the full record.
 	PublishedListRows bool
 	WebhookURL        string // deliver webhooks on ticket changes when set
 	WebhookSecret     string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
