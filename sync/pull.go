@@ -452,12 +452,12 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 		case !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)):
 			c := pr.maxSeen
 			st.Cursor = &c
-		case st.Cursor == nil || (!pr.stamped && pr.fetched > 0 && pr.haloStart().After(*st.Cursor)):
+		case st.Cursor == nil || (pr.end != nil && !pr.stamped && pr.fetched > 0 && pr.haloStart().After(*st.Cursor)):
 			// An empty entity still gets a cursor, so the next pull is
 			// incremental from the start of this one (less the overlap);
-			// so does one whose rows carry no last-update time, or its
-			// cursor would never move: the walk's start on Halo's clock,
-			// since the walk saw every change made before it started.
+			// so does an entity walk whose rows carry no last-update time,
+			// or its cursor would never move: the walk's start on Halo's
+			// clock, since the walk saw every change made before it started.
 			c := pr.haloStart()
 			st.Cursor = &c
 		}
