@@ -1,10 +1,16 @@
 package halo
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
 
-// Class is what an error from this package means for whoever made the request. It is the one place that
-// reads HTTP statuses into outcomes; callers switch on Classify and never inspect the typed errors for
-// that purpose again (jobs turns a Class into River's snooze/cancel/retry, the pusher into a row's state).
+// Class is what an error from this package means for whoever made the request. Classify is the one place
+// that reads HTTP statuses and typed errors into outcomes; callers switch on its Verdict and never inspect
+// the typed errors again (jobs turns a Class into River's snooze/cancel/retry, the pusher into a row's
+// state, the guard into its breakers, hints and `halosync check` into an operator's fix from the Cause).
 type Class int
 
 const (
@@ -37,10 +43,62 @@ func (c Class) String() string {
 // transient failure (the request may have arrived before the connection broke) or an unknown one.
 func (c Class) Reached() bool { return c == ClassTransient || c == ClassOther }
 
-// Classify maps an error returned by this package to its Class.
-func Classify(err error) Class {
+// Cause refines a Class into what an operator acts on; hints and messages are written from it. Each Cause
+// belongs to exactly one Class (see Classify).
+type Cause int
+
+const (
+	CauseNone           Cause = iota
+	CauseNotSent              // ClassWait: the Limiter held the request back (breaker open, budget spent)
+	CauseRateLimited          // ClassWait: 429
+	CauseTokenRefused         // ClassAuth: the token endpoint refused the credentials or scope (Code, Status)
+	CauseUnauthorized         // ClassAuth: 401 from /api again after a fresh token
+	CauseForbidden            // ClassForbidden: 403
+	CauseNotFound             // ClassNotFound: 404
+	CauseRejected             // ClassRejected: 400 and any other 4xx (Message is Halo's reason)
+	CauseUnavailable          // ClassTransient: 503
+	CauseGatewayTimeout       // ClassTransient: 504, a gateway in front of Halo gave up waiting
+	CauseServerError          // ClassTransient: any other 5xx
+	CauseTimeout              // ClassTransient: no answer in time (HALO_TIMEOUT or the caller's deadline)
+	CauseUnreachable          // ClassTransient: any other network failure (DNS, refused, reset)
+	CauseOther                // ClassOther
+)
+
+func (c Cause) String() string {
+	return [...]string{"none", "not-sent", "rate-limited", "token-refused", "unauthorized", "forbidden",
+		"not-found", "rejected", "unavailable", "gateway-timeout", "server-error", "timeout", "unreachable", "other"}[c]
+}
+
+// Verdict is what Classify reads from an error: the Class that decides what happens next, the Cause and
+// the details an operator's hint needs.
+type Verdict struct {
+	Class Class
+	Cause Cause
+	// Status is the HTTP status Halo answered; 0 when no answer arrived (or the request never left).
+	Status int
+	// Code is the OAuth error code of a refused token request ("invalid_scope"); "" otherwise.
+	Code string
+	// Path is the path of the request Halo answered, where the error names it.
+	Path string
+	// Message is Halo's own text, "" when it sent none.
+	Message string
+	// RetryAfter is how long until a request may go: the Limiter's wait (CauseNotSent), or a 429's
+	// Retry-After (0 when Halo sent none, as it usually does).
+	RetryAfter time.Duration
+}
+
+// Timeout reports whether the request went unanswered in time, by our timeout or a gateway's.
+func (v Verdict) Timeout() bool { return v.Cause == CauseTimeout || v.Cause == CauseGatewayTimeout }
+
+// Classify reads an error returned by this package into its Verdict.
+func Classify(err error) Verdict {
 	if err == nil {
-		return ClassNone
+		return Verdict{}
+	}
+	v := Verdict{Class: ClassOther, Cause: CauseOther}
+	var sc StatusCoder
+	if errors.As(err, &sc) {
+		v.Status = sc.StatusCode()
 	}
 	var (
 		wait   *WaitError
@@ -49,20 +107,46 @@ func Classify(err error) Class {
 		forbid *ForbiddenError
 		nf     *NotFoundError
 		valid  *ValidationError
+		se     *ServerError
 	)
 	switch {
-	case errors.As(err, &wait), errors.As(err, &rl):
-		return ClassWait
+	case errors.As(err, &wait):
+		v.Class, v.Cause, v.RetryAfter = ClassWait, CauseNotSent, time.Until(wait.Until)
+	case errors.As(err, &rl):
+		v.Class, v.Cause, v.RetryAfter, v.Path, v.Message = ClassWait, CauseRateLimited, rl.RetryAfter, rl.Path, rl.Message
 	case errors.As(err, &auth):
-		return ClassAuth
+		v.Class, v.Cause, v.Code, v.Path, v.Message = ClassAuth, CauseUnauthorized, auth.Code, auth.Path, auth.Message
+		if auth.TokenRequest {
+			v.Cause = CauseTokenRefused
+		}
 	case errors.As(err, &forbid):
-		return ClassForbidden
+		v.Class, v.Cause, v.Path, v.Message = ClassForbidden, CauseForbidden, forbid.Path, forbid.Message
 	case errors.As(err, &nf):
-		return ClassNotFound
+		v.Class, v.Cause, v.Path, v.Message = ClassNotFound, CauseNotFound, nf.Path, nf.Message
 	case errors.As(err, &valid):
-		return ClassRejected
-	case IsTransient(err):
-		return ClassTransient
+		v.Class, v.Cause, v.Path, v.Message = ClassRejected, CauseRejected, valid.Path, valid.Message
+	case isTransient(err):
+		v.Class = ClassTransient
+		switch {
+		case errors.As(err, &se):
+			v.Path, v.Message = se.Path, se.Message
+			v.Cause = CauseServerError
+			switch se.Status {
+			case http.StatusServiceUnavailable:
+				v.Cause = CauseUnavailable
+			case http.StatusGatewayTimeout:
+				v.Cause = CauseGatewayTimeout
+			}
+		case errors.Is(err, context.DeadlineExceeded) || timedOut(err):
+			v.Cause = CauseTimeout
+		default:
+			v.Cause = CauseUnreachable
+		}
 	}
-	return ClassOther
+	return v
+}
+
+func timedOut(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }

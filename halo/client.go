@@ -229,7 +229,7 @@ func (c *Client) retryable(method string, err error) bool {
 	if errors.As(err, &ns) {
 		// Nothing reached Halo's API: a limiter failure, or the token could
 		// not be fetched for a transient reason.
-		return ns.limiter || IsTransient(err)
+		return ns.limiter || isTransient(err)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return true
@@ -245,7 +245,7 @@ func (c *Client) retryable(method string, err error) bool {
 	if errors.As(err, &rl) {
 		return c.limiter != nil
 	}
-	return IsTransient(err)
+	return isTransient(err)
 }
 
 // notSentError marks a failure that happened before the request left: the

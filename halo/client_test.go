@@ -181,7 +181,7 @@ func TestAuth_401TwiceIsAuthError(t *testing.T) {
 	require.Equal(t, "/api/Tickets/42", ae.Path)
 	require.Equal(t, int64(2), c.Requests(), "exactly one retry")
 	require.Equal(t, int64(2), s.tokenRequests.Load())
-	require.False(t, IsTransient(err))
+	require.False(t, isTransient(err))
 	requireNoSecret(t, err)
 }
 
@@ -250,7 +250,7 @@ func TestAuth_TokenEndpointErrors(t *testing.T) {
 		_, err := c.GetTicket(t.Context(), 42)
 		var se *ServerError
 		require.ErrorAs(t, err, &se)
-		require.True(t, IsTransient(err))
+		require.True(t, isTransient(err))
 		requireNoSecret(t, err)
 	})
 }
@@ -276,7 +276,7 @@ func TestErrors_StatusMapping(t *testing.T) {
 		require.Equal(t, 403, fe.StatusCode())
 		require.Equal(t, int64(1), c.Requests(), "no retry")
 		require.Equal(t, int64(1), s.tokenRequests.Load())
-		require.False(t, IsTransient(gotErr))
+		require.False(t, isTransient(gotErr))
 	})
 
 	t.Run("RateLimited", func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestErrors_StatusMapping(t *testing.T) {
 		require.Equal(t, 429, rl.StatusCode())
 		require.Equal(t, int64(1), c.Requests(), "no retry")
 		require.Equal(t, int64(1), s.apiRequests.Load())
-		require.True(t, IsTransient(err))
+		require.True(t, isTransient(err))
 	})
 
 	t.Run("NotFound", func(t *testing.T) {
@@ -357,14 +357,14 @@ func TestErrors_Transport(t *testing.T) {
 	c := newTestClient(t, s)
 	_, err := c.GetTicket(t.Context(), 1)
 	require.Error(t, err)
-	require.True(t, IsTransient(err), err.Error())
+	require.True(t, isTransient(err), err.Error())
 	requireNoSecret(t, err)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err = c.GetTicket(ctx, 1)
 	require.ErrorIs(t, err, context.Canceled)
-	require.False(t, IsTransient(err))
+	require.False(t, isTransient(err))
 }
 
 type recordingLimiter struct {

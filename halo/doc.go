@@ -11,7 +11,8 @@
 //     sentinel dates, and 0–7 fractional digits, with the raw record kept in Raw;
 //   - typed errors (*AuthError, *ForbiddenError, *NotFoundError, *RateLimitedError,
 //     *ServerError, *ValidationError) and Classify, the one place that reads them into
-//     outcomes (wait, transient, auth, forbidden, not found, rejected) for callers.
+//     outcomes (wait, transient, auth, forbidden, not found, rejected) and, for the
+//     operator's hints, their causes (a refused token, a 503, a timeout, …).
 //
 // The client never retries 429 or 5xx itself: a Limiter (rate budget, breaker) and the
 // job layer decide when to try again.

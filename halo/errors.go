@@ -148,11 +148,12 @@ func (e *ValidationError) StatusCode() int {
 	return e.Status
 }
 
-// IsTransient reports whether err is worth retrying later with backoff: network
+// isTransient reports whether err is worth retrying later with backoff: network
 // failures and timeouts, 5xx, and 429 (callers should back off much longer for
 // *RateLimitedError). Auth, permission, validation and not-found errors are permanent,
-// and so is the caller's own context cancellation.
-func IsTransient(err error) bool {
+// and so is the caller's own context cancellation. Outside this package it is read
+// through Classify (ClassTransient, or ClassWait for a 429).
+func isTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}

@@ -31,7 +31,7 @@ func TestResponseBodyCapped(t *testing.T) {
 	require.True(t, errors.As(err, &tooLarge), "%v", err)
 	require.Contains(t, err.Error(), "/api/Tickets/7")
 	require.Contains(t, err.Error(), "larger than 1 MiB")
-	require.False(t, IsTransient(err))
+	require.False(t, isTransient(err))
 	require.Equal(t, int64(1), s.apiRequests.Load(), "not retried: the next answer would be as large")
 
 	small := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {

@@ -373,5 +373,5 @@ func TestList_ErrorEndsWalk(t *testing.T) {
 	var se *ServerError
 	require.ErrorAs(t, gotErr, &se)
 	require.Equal(t, 500, se.StatusCode())
-	require.True(t, IsTransient(gotErr))
+	require.True(t, isTransient(gotErr))
 }

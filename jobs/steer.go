@@ -49,15 +49,13 @@ func Steer(err error) error {
 	if errors.As(err, &mass) {
 		return river.JobCancel(err)
 	}
-	switch halo.Classify(err) {
+	v := halo.Classify(err)
+	switch v.Class {
 	case halo.ClassWait:
-		var wait *halo.WaitError
-		if errors.As(err, &wait) {
-			return river.JobSnooze(max(time.Until(wait.Until), time.Second))
+		if v.Cause == halo.CauseRateLimited {
+			return river.JobSnooze(max(snoozeRateLimited, v.RetryAfter))
 		}
-		var rl *halo.RateLimitedError
-		errors.As(err, &rl)
-		return river.JobSnooze(max(snoozeRateLimited, rl.RetryAfter))
+		return river.JobSnooze(max(v.RetryAfter, time.Second))
 	case halo.ClassAuth, halo.ClassForbidden, halo.ClassRejected, halo.ClassNotFound:
 		return river.JobCancel(err)
 	}

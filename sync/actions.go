@@ -2,11 +2,8 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -167,8 +164,7 @@ func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64)
 	params := url.Values{"ticket_id": {strconv.FormatInt(ticketID, 10)}}
 	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
 		if err != nil {
-			var nf *halo.NotFoundError
-			if errors.As(err, &nf) {
+			if halo.Classify(err).Class == halo.ClassNotFound {
 				break // the ticket is gone; its deletion is reconciled elsewhere
 			}
 			return fmt.Errorf("ticket %d: %w", ticketID, err)
@@ -266,8 +262,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	})
 	for page, err := range pages {
 		if err != nil {
-			var ve *halo.ValidationError
-			if first && errors.As(err, &ve) {
+			if first && halo.Classify(err).Class == halo.ClassRejected {
 				return false, nil
 			}
 			serr := p.storeBatch(ctx, ar, pb)
@@ -377,19 +372,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 // request's own timeout or a gateway's 504), not because the pull itself was
 // cancelled or must wait.
 func bulkTimedOut(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var wait *halo.WaitError
-	if errors.As(err, &wait) {
-		return false
-	}
-	var se *halo.ServerError
-	if errors.As(err, &se) && se.Status == http.StatusGatewayTimeout {
-		return true
-	}
-	var ne net.Error
-	return (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
+	return ctx.Err() == nil && halo.Classify(err).Timeout()
 }
 
 // actionKey reads a rejected action's "ticket_id/id" key (halo.BadRow.Key).

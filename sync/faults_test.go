@@ -204,7 +204,8 @@ func TestFaultTimeouts(t *testing.T) {
 	ctx := hsync.WithMaxWait(context.Background(), jobs.JobMaxWait)
 	_, err = e.puller.Cycle(ctx, nil, false)
 	require.Error(t, err)
-	require.True(t, halo.IsTransient(err) || isWait(err), "got %v", err)
+	c := halo.Classify(err).Class
+	require.True(t, c == halo.ClassTransient || c == halo.ClassWait, "got %v", err)
 	h := health(t, e.pool, store.ConnectionEndpoint)
 	require.Positive(t, h.Errors)
 	require.NotNil(t, h.FixHint)

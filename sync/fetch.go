@@ -52,7 +52,7 @@ func (p *Puller) FetchTicket(ctx context.Context, id int64) (*store.Run, error) 
 
 func (p *Puller) fetchTicket(ctx context.Context, id int64, run *store.Run, counter *halo.RequestCounter, started time.Time) error {
 	t, err := p.Halo.GetTicket(ctx, id)
-	gone := halo.Classify(err) == halo.ClassNotFound
+	gone := halo.Classify(err).Class == halo.ClassNotFound
 	if err != nil && !gone {
 		return err
 	}

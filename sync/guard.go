@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	gosync "sync"
 	"time"
@@ -281,7 +280,8 @@ func (g *Guard) Done(r *halo.RequestInfo, status int, err error) {
 	if status >= 200 && status < 300 {
 		err = nil
 	}
-	if status == http.StatusUnauthorized && !r.Refreshed {
+	verdict := halo.Classify(err)
+	if verdict.Cause == halo.CauseUnauthorized && !r.Refreshed {
 		// The client refreshes the token and tries once more; only a 401 on
 		// that retry says the credentials are refused.
 		p.conn(errRefreshing)
@@ -298,11 +298,11 @@ func (g *Guard) Done(r *halo.RequestInfo, status int, err error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var rl *halo.RateLimitedError
-	if errors.As(err, &rl) && g.cfg.Store != nil {
+	limited := verdict.Cause == halo.CauseRateLimited
+	if limited && g.cfg.Store != nil {
 		block := time.Duration(float64(g.cfg.Window) * g.cfg.After429)
-		if rl.RetryAfter > block {
-			block = rl.RetryAfter
+		if verdict.RetryAfter > block {
+			block = verdict.RetryAfter
 		}
 		if berr := g.cfg.Store.BudgetBlocked(ctx, g.budget, block); berr != nil {
 			g.log.Warn("could not block the rate budget after a 429", "err", berr)
@@ -315,7 +315,7 @@ func (g *Guard) Done(r *halo.RequestInfo, status int, err error) {
 	st := status
 	if err != nil {
 		hint := hintFor(p.ep.display, err)
-		ev := store.HealthEvent{Status: &st, Err: err.Error(), Request: true, RateLimited: rl != nil, Hint: &hint, SetHint: true}
+		ev := store.HealthEvent{Status: &st, Err: err.Error(), Request: true, RateLimited: limited, Hint: &hint, SetHint: true}
 		g.record(p.ep, ev)
 		if connFailure(err) {
 			g.record(g.conn, ev)
@@ -412,12 +412,13 @@ func (g *Guard) Health() map[string]string {
 // connFailure says whether err counts against the whole connection: 5xx,
 // 429, timeouts and transport errors, and refused credentials.
 func connFailure(err error) bool {
-	if err == nil || errors.Is(err, errNotSent) || errors.Is(err, errRefreshing) || errors.Is(err, context.Canceled) {
+	if err == nil || excluded(err) {
 		return false
 	}
-	return halo.IsTransient(err) || isAuth(err)
+	v := halo.Classify(err)
+	return v.Class == halo.ClassTransient || v.Class == halo.ClassAuth || v.Cause == halo.CauseRateLimited
 }
 
-func isForbidden(err error) bool { return halo.Classify(err) == halo.ClassForbidden }
+func isForbidden(err error) bool { return halo.Classify(err).Class == halo.ClassForbidden }
 
-func isAuth(err error) bool { return halo.Classify(err) == halo.ClassAuth }
+func isAuth(err error) bool { return halo.Classify(err).Class == halo.ClassAuth }

@@ -61,7 +61,7 @@ func (g *Guard) newBreaker(key, display string, conn bool) *breaker {
 			if err == nil || isForbidden(err) {
 				return false
 			}
-			c := halo.Classify(err)
+			c := halo.Classify(err).Class
 			return c != halo.ClassNotFound && c != halo.ClassRejected
 		}
 	}

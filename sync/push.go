@@ -88,7 +88,7 @@ func (p *Pusher) PushPending(ctx context.Context) (int, error) {
 			continue
 		}
 		errs = append(errs, fmt.Errorf("outbox %d: %w", id, err))
-		if halo.Classify(err) == halo.ClassWait {
+		if halo.Classify(err).Class == halo.ClassWait {
 			break
 		}
 	}
@@ -246,7 +246,7 @@ func (p *Pusher) lockRow(ctx context.Context, tx pgx.Tx, ob *store.OutboxRow, ke
 // value and goes back to pending: nothing of it is in Halo.
 func (p *Pusher) settle(ctx context.Context, ob *store.OutboxRow, err error, mayExist bool) error {
 	ctx = context.WithoutCancel(ctx)
-	class := halo.Classify(err)
+	class := halo.Classify(err).Class
 	log := p.logger().With("entity", ob.Entity, "key", ob.RecordKey, "outbox", ob.ID, "op", ob.Op)
 	if !mayExist {
 		if ferr := p.Store.Unsend(ctx, p.Store.Pool, ob.ID); ferr != nil {
@@ -293,9 +293,8 @@ func pushBackoff(n int) time.Duration {
 
 // refusal is the text an operator sees for a push Halo refused: Halo's own message where it gave one.
 func refusal(err error) string {
-	var ve *halo.ValidationError
-	if errors.As(err, &ve) && ve.Message != "" {
-		return ve.Message
+	if v := halo.Classify(err); v.Class == halo.ClassRejected && v.Message != "" {
+		return v.Message
 	}
 	return err.Error()
 }
@@ -349,7 +348,7 @@ func (p *Pusher) delete(ctx context.Context, ob *store.OutboxRow) error {
 		if ob.Entity == Actions {
 			params = map[string][]string{"ticket_id": {strconv.FormatInt(keys[0], 10)}}
 		}
-		if err := p.Halo.Delete(ctx, sp.path, id, params); err != nil && halo.Classify(err) != halo.ClassNotFound {
+		if err := p.Halo.Delete(ctx, sp.path, id, params); err != nil && halo.Classify(err).Class != halo.ClassNotFound {
 			return p.settle(ctx, ob, err, false)
 		}
 	}

@@ -122,7 +122,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		reply, err := p.Halo.Post(ctx, sp.path, b)
 		if err != nil {
 			// Any earlier POST was looked for and not found: only this one may be in Halo.
-			return p.settle(ctx, sent, err, halo.Classify(err).Reached())
+			return p.settle(ctx, sent, err, halo.Classify(err).Class.Reached())
 		}
 		if err := p.hook(ctx, ob.ID); err != nil {
 			return err

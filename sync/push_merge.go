@@ -99,7 +99,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return err
 	}
 	remote, deleted, err := sp.get(ctx, p.Halo, keys)
-	if halo.Classify(err) == halo.ClassNotFound || (err == nil && deleted) {
+	if halo.Classify(err).Class == halo.ClassNotFound || (err == nil && deleted) {
 		return p.remoteDeleted(ctx, ob, keys, remote)
 	}
 	if err != nil {
@@ -157,7 +157,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 
 	reply, err := p.Halo.Post(ctx, sp.path, body(t, keys, send, false))
-	if halo.Classify(err) == halo.ClassNotFound {
+	if halo.Classify(err).Class == halo.ClassNotFound {
 		return p.remoteDeleted(ctx, ob, keys, remote)
 	}
 	if err != nil {

@@ -136,7 +136,6 @@ func runChecks(ctx context.Context) []checkResult {
 	for _, e := range statusEntities() {
 		n, err := probes[e](ctx, c)
 		r := checkResult{Check: e}
-		var ve *halo.ValidationError
 		switch {
 		case err == nil && n == 0 && e != hsync.Actions:
 			r.Status, r.Rows = "WARN", &n
@@ -144,7 +143,7 @@ func runChecks(ctx context.Context) []checkResult {
 			r.Fix = permissionFix(e, true)
 		case err == nil:
 			r.Status, r.Rows, r.Detail = "OK", &n, fmt.Sprintf("%d visible", n)
-		case e == hsync.Actions && errors.As(err, &ve):
+		case e == hsync.Actions && halo.Classify(err).Class == halo.ClassRejected:
 			r.Status = "OK"
 			r.Detail = "bulk listing refused by this Halo; actions are read per ticket (one request per changed ticket)"
 		default:
@@ -184,22 +183,14 @@ func markerCheck(ctx context.Context, c *halo.Client, cfg *Config, res []checkRe
 	return r
 }
 
-// diagnose turns an error into a problem and its fix, in the setup guides' words.
+// diagnose turns an error into a problem and its fix, in the setup guides' words, from halo.Classify's
+// Cause; a failure with no answer from Halo is told apart further by what the network said.
 func diagnose(err error, entity string, hc halo.Config) (problem, fix string) {
-	var (
-		auth   *halo.AuthError
-		forbid *halo.ForbiddenError
-		nf     *halo.NotFoundError
-		rl     *halo.RateLimitedError
-		se     *halo.ServerError
-		ve     *halo.ValidationError
-		dns    *net.DNSError
-		opErr  *net.OpError
-	)
 	problem = err.Error()
-	switch {
-	case errors.As(err, &auth) && auth.TokenRequest:
-		switch auth.Code {
+	v := halo.Classify(err)
+	switch v.Cause {
+	case halo.CauseTokenRefused:
+		switch v.Code {
 		case "invalid_client":
 			return problem, "the client ID or secret is wrong: copy HALO_CLIENT_ID and HALO_CLIENT_SECRET again from Configuration > Integrations > HaloPSA API > your application (Authentication Method \"Client ID and Secret (Services)\"); the secret is shown only once, so generate a new one if in doubt"
 		case "invalid_scope":
@@ -209,25 +200,37 @@ func diagnose(err error, entity string, hc halo.Config) (problem, fix string) {
 		case "invalid_request":
 			return problem, "the token request was refused as malformed; for a Halo-hosted instance check HALO_TENANT (the tenant name, e.g. acme), for on-premise set HALO_ON_PREMISE=true"
 		}
-		if auth.Status == http.StatusNotFound || auth.Status == http.StatusMethodNotAllowed || (auth.Code == "" && auth.Status >= 300 && auth.Status < 500) {
-			return fmt.Sprintf("no OAuth token endpoint at %s/token (HTTP %d)", hc.AuthURL, auth.Status),
+		if v.Status == http.StatusNotFound || v.Status == http.StatusMethodNotAllowed || (v.Code == "" && v.Status >= 300 && v.Status < 500) {
+			return fmt.Sprintf("no OAuth token endpoint at %s/token (HTTP %d)", hc.AuthURL, v.Status),
 				"HALO_RESOURCE_SERVER must be the Halo web address (https://acme.halopsa.com, not a /api or /auth URL); if the authorisation server is elsewhere set HALO_AUTH_SERVER (see Configuration > Integrations > HaloPSA API)"
 		}
 		return problem, "check HALO_CLIENT_ID, HALO_CLIENT_SECRET, HALO_SCOPE=all and, for Halo-hosted instances, HALO_TENANT"
-	case errors.As(err, &auth):
+	case halo.CauseUnauthorized:
 		return "Halo issued a token but the API refuses it (HTTP 401)",
 			"the token has no usable scope: set HALO_SCOPE=all and, in the API application's Permissions tab, allow read access to this area (" + entity + ")"
-	case errors.As(err, &forbid):
+	case halo.CauseForbidden:
 		return fmt.Sprintf("no permission to read %s (HTTP 403)", entity), permissionFix(entity, false)
-	case errors.As(err, &nf):
-		return fmt.Sprintf("Halo has no such endpoint (HTTP 404 on %s)", nf.Path),
+	case halo.CauseNotFound:
+		return fmt.Sprintf("Halo has no such endpoint (HTTP 404 on %s)", v.Path),
 			"HALO_RESOURCE_SERVER points at the wrong place: use the Halo web address (https://acme.halopsa.com), with or without /api"
-	case errors.As(err, &rl):
+	case halo.CauseRateLimited:
 		return "Halo rate-limited the check (HTTP 429)", "wait five minutes (Halo's window is a rolling 5 minutes) and run the check again; if workers run, they share the budget"
-	case errors.As(err, &se):
-		return fmt.Sprintf("Halo answered HTTP %d", se.Status), "a Halo-side failure: try again later; if it persists, check Halo's status page or its logs"
-	case errors.As(err, &ve):
+	case halo.CauseUnavailable, halo.CauseGatewayTimeout, halo.CauseServerError:
+		return fmt.Sprintf("Halo answered HTTP %d", v.Status), "a Halo-side failure: try again later; if it persists, check Halo's status page or its logs"
+	case halo.CauseRejected:
 		return problem, "Halo refused the request; check the message above and the API agent's permissions"
+	}
+	return networkProblem(err, problem)
+}
+
+// networkProblem explains a failure that got no answer from Halo by what the network layer said: not a
+// classification of Halo's answer (halo.Classify has none to read), only the words of the fix.
+func networkProblem(err error, problem string) (string, string) {
+	var (
+		dns   *net.DNSError
+		opErr *net.OpError
+	)
+	switch {
 	case errors.As(err, &dns):
 		return fmt.Sprintf("cannot resolve %s", dns.Name), "check HALO_RESOURCE_SERVER: it must be your Halo web address such as acme.halopsa.com"
 	case errors.As(err, &opErr):
