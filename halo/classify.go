@@ -48,24 +48,25 @@ func (c Class) Reached() bool { return c == ClassTransient || c == ClassOther }
 type Cause int
 
 const (
-	CauseNone           Cause = iota
-	CauseNotSent              // ClassWait: the Limiter held the request back (breaker open, budget spent)
-	CauseRateLimited          // ClassWait: 429
-	CauseTokenRefused         // ClassAuth: the token endpoint refused the credentials or scope (Code, Status)
-	CauseUnauthorized         // ClassAuth: 401 from /api again after a fresh token
-	CauseForbidden            // ClassForbidden: 403
-	CauseNotFound             // ClassNotFound: 404
-	CauseRejected             // ClassRejected: 400 and any other 4xx (Message is Halo's reason)
-	CauseUnavailable          // ClassTransient: 503
-	CauseGatewayTimeout       // ClassTransient: 504, a gateway in front of Halo gave up waiting
-	CauseServerError          // ClassTransient: any other 5xx
-	CauseTimeout              // ClassTransient: no answer in time (HALO_TIMEOUT or the caller's deadline)
-	CauseUnreachable          // ClassTransient: any other network failure (DNS, refused, reset)
-	CauseOther                // ClassOther
+	CauseNone            Cause = iota
+	CauseNotSent               // ClassWait: the Limiter held the request back (breaker open, budget spent)
+	CauseRateLimited           // ClassWait: 429
+	CauseTokenRefused          // ClassAuth: the token endpoint refused the credentials or scope (Code, Status)
+	CauseNoTokenEndpoint       // ClassAuth: no OAuth server answered at the token URL (a 3xx/4xx without an OAuth error code)
+	CauseUnauthorized          // ClassAuth: 401 from /api again after a fresh token
+	CauseForbidden             // ClassForbidden: 403
+	CauseNotFound              // ClassNotFound: 404
+	CauseRejected              // ClassRejected: 400 and any other 4xx (Message is Halo's reason)
+	CauseUnavailable           // ClassTransient: 503
+	CauseGatewayTimeout        // ClassTransient: 504, a gateway in front of Halo gave up waiting
+	CauseServerError           // ClassTransient: any other 5xx
+	CauseTimeout               // ClassTransient: no answer in time (HALO_TIMEOUT or the caller's deadline)
+	CauseUnreachable           // ClassTransient: any other network failure (DNS, refused, reset)
+	CauseOther                 // ClassOther
 )
 
 func (c Cause) String() string {
-	return [...]string{"none", "not-sent", "rate-limited", "token-refused", "unauthorized", "forbidden",
+	return [...]string{"none", "not-sent", "rate-limited", "token-refused", "no-token-endpoint", "unauthorized", "forbidden",
 		"not-found", "rejected", "unavailable", "gateway-timeout", "server-error", "timeout", "unreachable", "other"}[c]
 }
 
@@ -116,7 +117,10 @@ func Classify(err error) Verdict {
 		v.Class, v.Cause, v.RetryAfter, v.Path, v.Message = ClassWait, CauseRateLimited, rl.RetryAfter, rl.Path, rl.Message
 	case errors.As(err, &auth):
 		v.Class, v.Cause, v.Code, v.Path, v.Message = ClassAuth, CauseUnauthorized, auth.Code, auth.Path, auth.Message
-		if auth.TokenRequest {
+		switch {
+		case auth.TokenRequest && auth.Code == "" && auth.Status >= 300 && auth.Status < 500:
+			v.Cause = CauseNoTokenEndpoint
+		case auth.TokenRequest:
 			v.Cause = CauseTokenRefused
 		}
 	case errors.As(err, &forbid):

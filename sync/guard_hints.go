@@ -16,7 +16,7 @@ func hintFor(endpoint string, err error) string {
 		return endpoint + ": 403 — the API application's agent lacks permission or team access; enable the " +
 			"permission for this area on the agent the application runs as and add the agent to all teams " +
 			"(and 'Allow use of all Customers'), then wait for the breaker's next probe or restart the worker"
-	case halo.CauseTokenRefused:
+	case halo.CauseTokenRefused, halo.CauseNoTokenEndpoint:
 		if v.Code == "invalid_scope" {
 			return "Halo refuses the scope: set HALO_SCOPE to 'all' (or to scopes the API application allows)"
 		}

@@ -200,11 +200,10 @@ func diagnose(err error, entity string, hc halo.Config) (problem, fix string) {
 		case "invalid_request":
 			return problem, "the token request was refused as malformed; for a Halo-hosted instance check HALO_TENANT (the tenant name, e.g. acme), for on-premise set HALO_ON_PREMISE=true"
 		}
-		if v.Status == http.StatusNotFound || v.Status == http.StatusMethodNotAllowed || (v.Code == "" && v.Status >= 300 && v.Status < 500) {
-			return fmt.Sprintf("no OAuth token endpoint at %s/token (HTTP %d)", hc.AuthURL, v.Status),
-				"HALO_RESOURCE_SERVER must be the Halo web address (https://acme.halopsa.com, not a /api or /auth URL); if the authorisation server is elsewhere set HALO_AUTH_SERVER (see Configuration > Integrations > HaloPSA API)"
-		}
 		return problem, "check HALO_CLIENT_ID, HALO_CLIENT_SECRET, HALO_SCOPE=all and, for Halo-hosted instances, HALO_TENANT"
+	case halo.CauseNoTokenEndpoint:
+		return fmt.Sprintf("no OAuth token endpoint at %s/token (HTTP %d)", hc.AuthURL, v.Status),
+			"HALO_RESOURCE_SERVER must be the Halo web address (https://acme.halopsa.com, not a /api or /auth URL); if the authorisation server is elsewhere set HALO_AUTH_SERVER (see Configuration > Integrations > HaloPSA API)"
 	case halo.CauseUnauthorized:
 		return "Halo issued a token but the API refuses it (HTTP 401)",
 			"the token has no usable scope: set HALO_SCOPE=all and, in the API application's Permissions tab, allow read access to this area (" + entity + ")"
