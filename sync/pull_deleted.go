@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -125,9 +124,8 @@ func (p *Puller) confirmDeleted(ctx context.Context, pr *pullRun, unsure []int64
 	var gone []int64
 	for _, id := range ask {
 		t, err := p.Halo.GetTicket(ctx, id)
-		var nf *halo.NotFoundError
 		switch {
-		case errors.As(err, &nf):
+		case halo.Classify(err).Class == halo.ClassNotFound:
 			gone = append(gone, id)
 		case err != nil:
 			return nil, fmt.Errorf("confirm deleted ticket %d: %w", id, err)
