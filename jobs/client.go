@@ -91,7 +91,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PullWorker{Puller: cfg.Puller})
 	rc := &river.Config{
-		Logger:      cfg.Logger,
+		Logger:      quietRiver(cfg.Logger),
 		Workers:     workers,
 		RetryPolicy: RetryPolicy{},
 		// patience first: a job's Halo requests wait at most JobMaxWait in

@@ -30,7 +30,7 @@ func (FetchTicketArgs) Kind() string { return "halosync_fetch_ticket" }
 
 // InsertOpts puts fetches on their queue at River's highest priority.
 func (FetchTicketArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueFetch, Priority: 1, MaxAttempts: 10}
+	return river.InsertOpts{Queue: QueueFetch, Priority: 1, MaxAttempts: 10, Tags: []string{EntityTag(hsync.Tickets)}}
 }
 
 // FetchTicketWorker works FetchTicketArgs.

@@ -44,9 +44,18 @@ type PullArgs struct {
 // Kind is the River job kind.
 func (PullArgs) Kind() string { return "halosync_pull" }
 
-// InsertOpts puts pulls on their queue, unique while active.
-func (PullArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueuePull, MaxAttempts: 25, UniqueOpts: uniqueWhileActive}
+// InsertOpts puts pulls on their queue, unique while active, tagged with the entity (EntityTag).
+func (a PullArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueuePull, MaxAttempts: 25, UniqueOpts: uniqueWhileActive, Tags: []string{EntityTag(a.Entity)}}
+}
+
+// EntityTag is the River tag of an entity's jobs, so the River UI can list one entity's jobs (the
+// /status page links there). Actions are pulled by the tickets job.
+func EntityTag(entity string) string {
+	if entity == hsync.Actions {
+		return hsync.Tickets
+	}
+	return entity
 }
 
 // PullWorker works PullArgs.

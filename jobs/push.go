@@ -126,9 +126,7 @@ func addPush(workers *river.Workers, rc *river.Config, cfg Config) {
 	if rc.Queues != nil {
 		rc.Queues[QueuePush] = quickQueue(pushWorkers)
 		if cfg.Pusher != nil {
-			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(PushSweepInterval),
-				func() (river.JobArgs, *river.InsertOpts) { return PushSweepArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "push-sweep", RunOnStart: true}))
+			rc.PeriodicJobs = append(rc.PeriodicJobs, pushSweepJob(st))
 		}
 	}
 }

@@ -25,10 +25,10 @@ func newWorkerCmd() *cobra.Command {
 			"finish (up to 30 s, then cancels them; they resume on the next run) and exits 0.\n\n" +
 			"HTTP on HALOSYNC_HTTP_ADDR: GET /healthz, GET /readyz, GET /metrics (Prometheus),\n" +
 			"POST /webhooks/halo (HMAC Token header with HALO_WEBHOOK_SECRET, or basic auth\n" +
-			"HALOSYNC_WEBHOOK_USER / HALOSYNC_WEBHOOK_PASSWORD) and the River UI at /riverui/ (basic auth\n" +
-			"HALOSYNC_ADMIN_USER / HALOSYNC_ADMIN_PASSWORD; without a password it is served only on a loopback\n" +
-			"address; it answers only to known Host names and refuses cross-origin requests). OTLP export of\n" +
-			"traces and metrics when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
+			"HALOSYNC_WEBHOOK_USER / HALOSYNC_WEBHOOK_PASSWORD), the status page at /status and the River UI at\n" +
+			"/riverui/ (both: basic auth HALOSYNC_ADMIN_USER / HALOSYNC_ADMIN_PASSWORD; without a password served\n" +
+			"only on a loopback address; they answer only to known Host names, and the River UI refuses\n" +
+			"cross-origin requests). OTLP export of traces and metrics when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -67,6 +67,9 @@ func runWorker(ctx context.Context, a *app) error {
 		if err := a.tel.ObserveStore(a.store, hsync.PullOrder); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
+		if err := a.tel.ObserveOps(a.store, telemetry.OpsOptions{Entities: statusEntities(), Interval: a.cfg.schedule().Interval}); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 		if ep := telemetry.OTLPEndpointFromEnv(); ep != "" {
 			a.log.Info("exporting traces and metrics by OTLP", "endpoint", ep)
 		}
@@ -89,6 +92,8 @@ func runWorker(ctx context.Context, a *app) error {
 		Pool: a.pool, River: rc, Log: a.log, Telemetry: a.tel, Addr: a.cfg.HTTPAddr,
 		PublicHosts: a.cfg.publicHosts(), AdminUser: a.cfg.AdminUser, AdminPassword: a.cfg.AdminPassword,
 		WebhookUser: a.cfg.WebhookUser, WebhookPassword: a.cfg.WebhookPassword, WebhookSecret: a.cfg.HaloWebhookSecret,
+		Status: server.StatusConfig{Entities: statusEntities(), Interval: a.cfg.schedule().Interval,
+			JobTag: jobs.EntityTag, JobKinds: []string{jobs.PullArgs{}.Kind(), jobs.FetchTicketArgs{}.Kind()}},
 	})
 	if err != nil {
 		_ = ln.Close()

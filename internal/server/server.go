@@ -8,6 +8,7 @@
 //	POST /webhooks/halo  Halo webhook deliveries: HMAC Token header or the webhook's own basic auth
 //	     /riverui/       River UI: admin basic auth; without a password only on a loopback address;
 //	                     cross-origin requests and unknown Host headers refused
+//	GET  /status         status page (status.go): the River UI's protection (Host check, admin basic auth)
 package server
 
 import (
@@ -76,6 +77,8 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// WriteTimeout defaults to DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// Status configures GET /status (status.go).
+	Status StatusConfig
 }
 
 // Server is the worker's HTTP server.
@@ -169,6 +172,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		})
 	}
 
+	s.mountStatus(mux)
+
 	s.handler = mux
 	if cfg.Telemetry != nil {
 		s.handler = cfg.Telemetry.ServerHandler(mux, cfg.Addr)
@@ -226,7 +231,7 @@ func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprint(w, "halosync worker\n\n  GET  /healthz\n  GET  /readyz\n  GET  /metrics\n  POST /webhooks/halo\n")
 	if s.riverUI {
-		fmt.Fprint(w, "       /riverui/\n")
+		fmt.Fprint(w, "       /riverui/\n  GET  /status\n")
 	}
 }
 

@@ -30,6 +30,9 @@ const instrumentationName = "github.com/halosync/halosync"
 //	halosync_entity_rows{entity}                   live rows in the mirror
 //	halosync_breaker_state{endpoint}               0 closed, 1 half-open, 2 open (from halosync.endpoint_health)
 //	halosync_pushes{state}                         outbox rows by state (from halosync.outbox)
+//
+// ObserveOps (observe_ops.go) adds the gauges alerts and dashboards need: last successful pull and pull
+// interval per entity, rejects, open conflicts, rate budget use, River jobs by state.
 type Metrics struct {
 	pulled      metric.Int64Counter
 	requests    metric.Int64Counter
@@ -184,6 +187,9 @@ func (t *Telemetry) ObserveStore(st *store.Store, entities []string) error {
 		byState, err := st.OutboxByState(ctx, st.Pool)
 		if err != nil {
 			return err
+		}
+		for _, s := range []string{"pending", "sending", "parked"} {
+			byState[s] += 0 // reported at zero too: alerts on a rising count need a baseline
 		}
 		for s, n := range byState {
 			o.ObserveInt64(pushes, n, metric.WithAttributes(attribute.String("state", s)))
