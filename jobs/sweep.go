@@ -18,14 +18,18 @@ const sweepCheckTimeout = 2 * time.Second
 // the River UI's list of real work. When the check fails the sweep is inserted anyway (it is the
 // backstop for lost notifications; one job too many is cheaper than a push left behind).
 func pushSweepJob(st *store.Store) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(PushSweepInterval),
-		func() (river.JobArgs, *river.InsertOpts) {
-			if !sweepNeeded(st) {
-				return nil, nil
-			}
-			return PushSweepArgs{}, nil
-		},
+	return river.NewPeriodicJob(river.PeriodicInterval(PushSweepInterval), sweepIfNeeded(st),
 		&river.PeriodicJobOpts{ID: "push-sweep", RunOnStart: true})
+}
+
+// sweepIfNeeded is the sweep's periodic constructor: no job (nil) when nothing waits.
+func sweepIfNeeded(st *store.Store) river.PeriodicJobConstructor {
+	return func() (river.JobArgs, *river.InsertOpts) {
+		if !sweepNeeded(st) {
+			return nil, nil
+		}
+		return PushSweepArgs{}, nil
+	}
 }
 
 // sweepNeeded reports whether the outbox has rows a sweep would enqueue (true when unsure).
