@@ -2,7 +2,8 @@
 #
 # Tests need a Postgres where they may CREATE DATABASE. TEST_DATABASE_URL wins when set; otherwise
 # `make test` starts a throwaway cluster (deploy/local/postgres.sh: .local/pg, a free port on 127.0.0.1)
-# and points the tests at it.
+# and points the tests at it. It installs headless Chromium and promtool first when they are missing
+# (deploy/local/tools.sh: Debian's chromium and prometheus packages via apt-get).
 
 SHELL   := bash
 GO      ?= go
@@ -17,14 +18,17 @@ ENSURE_TEST_DB = if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "TEST_DATABASE_URL=$$TEST_DATABASE_URL (local cluster; make db-stop stops it)"; \
 	fi
 
-.PHONY: help test bench demo build vet db-start db-stop db-status clean
+.PHONY: help test tools bench demo build vet db-start db-stop db-status clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-test: ## run all tests (starts the local Postgres when TEST_DATABASE_URL is unset)
+test: tools ## run all tests (starts the local Postgres when TEST_DATABASE_URL is unset)
 	@$(ENSURE_TEST_DB); \
 	$(GO) test -p 2 -count=1 -timeout 14m ./...
+
+tools: ## install what the tests drive when missing: headless chromium (/status test), promtool (alert rules)
+	@bash deploy/local/tools.sh all >/dev/null
 
 bench: ## run the benchmarks once each
 	@$(ENSURE_TEST_DB); \

@@ -31,6 +31,7 @@ func TestOpsMetrics(t *testing.T) {
 		_, _, err := st.Take(ctx, budget, 1)
 		require.NoError(t, err)
 	}
+	require.NoError(t, st.BudgetBlocked(ctx, budget, time.Millisecond))
 	_, err = b.rc.Insert(ctx, jobs.PullArgs{Entity: "clients"}, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.tel.ObserveStore(st, hsync.PullOrder))
@@ -50,6 +51,8 @@ func TestOpsMetrics(t *testing.T) {
 		{"halosync_conflicts_open", map[string]string{"entity": "tickets"}, 0},
 		{"halosync_budget_used", map[string]string{"budget": "halo"}, 3},
 		{"halosync_budget_limit", map[string]string{"budget": "halo"}, 300},
+		{"halosync_budget_granted_total", map[string]string{"budget": "halo"}, 3},
+		{"halosync_budget_rate_limited_total", map[string]string{"budget": "halo"}, 1},
 		{"halosync_river_jobs", map[string]string{"state": "available"}, 1},
 		{"halosync_river_jobs", map[string]string{"state": "discarded"}, 0},
 		{"halosync_pushes", map[string]string{"state": "parked"}, 0},

@@ -59,7 +59,7 @@ type statusPage struct {
 type entityCard struct {
 	Entity    string
 	Lag       string // "never" before the first successful pull
-	Health    string // ok, late (over one interval... not yet three), bad (over three intervals or never)
+	Health    string // ok; late: over 1.5 intervals; bad: over three intervals (the alert) or never pulled
 	Interval  string
 	Spark     sparkline
 	Rows      int64
@@ -72,6 +72,8 @@ type entityCard struct {
 	Pending   int64
 	JobsURL   string
 }
+
+var healthRank = map[string]int{"bad": 0, "late": 1, "ok": 2}
 
 type budgetView struct {
 	Chart    budgetChart
@@ -214,6 +216,10 @@ func (s *Server) loadStatus(ctx context.Context, now time.Time) (*statusPage, er
 		c.JobsURL = s.entityJobsURL(e)
 		page.Entities = append(page.Entities, c)
 	}
+	// Problems first (a phone shows one card at a time), the configured order within each group.
+	sort.SliceStable(page.Entities, func(i, j int) bool {
+		return healthRank[page.Entities[i].Health] < healthRank[page.Entities[j].Health]
+	})
 	for _, byState := range pushes {
 		for state, n := range byState {
 			page.Pushes[state] += n

@@ -71,7 +71,7 @@ VALUES ('GET /api/client', 'open', 403, 'HTTP 403 Forbidden', 0, 'grant the API 
 	require.Contains(t, tickets, ">45s<", "lag")
 	require.Contains(t, tickets, "4242", "rows")
 	require.Regexp(t, `<path class="lag-line" d="M[0-9. L]+"`, tickets, "a 24 h lag line from the ledger")
-	require.Contains(t, tickets, "12 fetched, 5 new, 4 updated, 3 unchanged", "last run's counts")
+	require.Contains(t, tickets, "3 req · 12 fetched, 5 new, 4 updated, 3 unchanged", "last run's counts")
 	require.Regexp(t, `<dt>rejects</dt><dd class="warn">2</dd>`, tickets)
 	require.Regexp(t, `<dt>parked pushes</dt><dd class="warn">1</dd>`, tickets)
 	require.Contains(t, tickets, `href="/riverui/jobs/?kind=halosync_pull&amp;state=completed&amp;tags=tickets"`)

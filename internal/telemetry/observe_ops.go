@@ -29,6 +29,8 @@ type OpsOptions struct {
 //	halosync_conflicts_open{entity}                         unacknowledged rows in halosync.conflicts
 //	halosync_budget_used{budget}                            requests in the rate budget's current window
 //	halosync_budget_limit{budget}                           requests allowed per window
+//	halosync_budget_granted_total{budget}                   requests granted since the budget was created
+//	halosync_budget_rate_limited_total{budget}              429s from Halo since the budget was created
 //	halosync_river_jobs{state}                              River jobs by state
 func (t *Telemetry) ObserveOps(st *store.Store, opts OpsOptions) error {
 	if opts.Budget == "" {
@@ -56,6 +58,17 @@ func (t *Telemetry) ObserveOps(st *store.Store, opts OpsOptions) error {
 		return err
 	}
 	limit, err := m.Int64ObservableGauge("halosync.budget.limit", metric.WithDescription("Halo requests allowed per rate budget window (HALO_RATE_LIMIT)"), metric.WithUnit("{request}"))
+	if err != nil {
+		return err
+	}
+	// Counters of the whole deployment kept in the database: unlike the per-process
+	// halosync_halo_rate_limited_total they exist (at zero) before the first 429 and survive restarts,
+	// so increase() sees the first one.
+	granted, err := m.Int64ObservableCounter("halosync.budget.granted", metric.WithDescription("Halo requests granted by the shared rate budget, all replicas, since it was created"), metric.WithUnit("{request}"))
+	if err != nil {
+		return err
+	}
+	limited, err := m.Int64ObservableCounter("halosync.budget.rate_limited", metric.WithDescription("429 answers from Halo, all replicas, since the rate budget was created"), metric.WithUnit("{request}"))
 	if err != nil {
 		return err
 	}
@@ -103,6 +116,8 @@ func (t *Telemetry) ObserveOps(st *store.Store, opts OpsOptions) error {
 			attrs := metric.WithAttributes(attribute.String("budget", opts.Budget))
 			o.ObserveInt64(used, int64(b.InWindow), attrs)
 			o.ObserveInt64(limit, int64(b.Limit), attrs)
+			o.ObserveInt64(granted, b.Granted, attrs)
+			o.ObserveInt64(limited, b.RateLimited, attrs)
 		} // no row yet: no process has talked to Halo
 		byState, err := st.QueueDepth(ctx, st.Pool)
 		if err != nil {
@@ -112,7 +127,7 @@ func (t *Telemetry) ObserveOps(st *store.Store, opts OpsOptions) error {
 			o.ObserveInt64(jobs, byState[s], metric.WithAttributes(attribute.String("state", s)))
 		}
 		return nil
-	}, lastOK, interval, rejects, conflicts, used, limit, jobs)
+	}, lastOK, interval, rejects, conflicts, used, limit, granted, limited, jobs)
 	return err
 }
 
