@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -69,15 +70,19 @@ func statusEntities() []string {
 }
 
 func newStatusCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON, watching bool
+		every            time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the sync state: per entity freshness, rows and errors; Halo endpoint health; pushes, conflicts, rejects; job queue",
 		Long: "Show what halosync is doing, from the database (works from any machine that reaches it):\n" +
 			"per entity the last successful pull, cursor, lag (time since the last successful pull), rows, last\n" +
 			"error, pending and parked pushes, open conflicts and rejects; the circuit breaker of each Halo\n" +
-			"endpoint with its 429s and snoozes; River's jobs by state.",
-		Example: "  halosync status\n  halosync status --json | jq '.entities[] | select(.last_error != null)'",
+			"endpoint with its 429s and snoozes; River's jobs by state. --watch refreshes it every --interval\n" +
+			"until Ctrl-C, redrawn in place on a terminal (with --json: one object per refresh).",
+		Example: "  halosync status\n  halosync status --watch\n  halosync status --json | jq '.entities[] | select(.last_error != null)'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -86,17 +91,30 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			defer a.close()
-			rep, err := buildStatus(ctx, a.store)
-			if err != nil {
-				return err
+			render := func(ctx context.Context, w io.Writer) error {
+				rep, err := buildStatus(ctx, a.store)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(w, rep)
+				}
+				return printStatus(w, rep)
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
+			if !watching {
+				return render(ctx, cmd.OutOrStdout())
 			}
-			return printStatus(cmd.OutOrStdout(), rep)
+			if every < time.Second {
+				return fmt.Errorf("--interval %s: expected at least 1s", every)
+			}
+			out := cmd.OutOrStdout()
+			f, isFile := out.(*os.File)
+			return watch(ctx, out, isFile && isTerminal(f) && !asJSON, every, render)
 		},
 	}
 	addJSONFlag(cmd, &asJSON)
+	cmd.Flags().BoolVarP(&watching, "watch", "w", false, "refresh until Ctrl-C (in place on a terminal)")
+	cmd.Flags().DurationVar(&every, "interval", 5*time.Second, "refresh interval of --watch")
 	return cmd
 }
 
