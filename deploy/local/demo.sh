@@ -71,6 +71,7 @@ cat <<MSG
 
 ==> starting the worker (Ctrl-C stops it and the fake Halo). Things to try in another terminal:
 
+  Status page (lag, budget, breakers): http://$HALOSYNC_HTTP_ADDR/status
   River UI (jobs, retries, schedule):   http://$HALOSYNC_HTTP_ADDR/riverui/
                                         user $HALOSYNC_ADMIN_USER, password $HALOSYNC_ADMIN_PASSWORD
   Health / metrics:                     http://$HALOSYNC_HTTP_ADDR/readyz   http://$HALOSYNC_HTTP_ADDR/metrics
