@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -108,4 +109,32 @@ func TestStatusPageProtection(t *testing.T) {
 	code, body = local.do(t, http.MethodGet, "/status", nil, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, "No budget yet")
+}
+
+// TestEntityJobsFilter: pull and fetch jobs carry their entity's tag, which the River UI's job list
+// filters on (the status page's per-entity links).
+func TestEntityJobsFilter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newBundle(t, statusConfig)
+	for _, e := range []string{"tickets", "clients"} {
+		_, err := b.rc.Insert(ctx, jobs.PullArgs{Entity: e}, nil)
+		require.NoError(t, err)
+	}
+	_, err := b.rc.Insert(ctx, jobs.FetchTicketArgs{TicketID: 7}, nil)
+	require.NoError(t, err)
+	code, body := b.do(t, http.MethodGet, "/riverui/api/jobs?state=available&tags=tickets", nil, nil, adminUser, adminPassword)
+	require.Equal(t, http.StatusOK, code, body)
+	var list struct {
+		Data []struct {
+			Kind string   `json:"kind"`
+			Tags []string `json:"tags"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &list))
+	require.Len(t, list.Data, 2, body)
+	for _, j := range list.Data {
+		require.Contains(t, []string{"halosync_pull", "halosync_fetch_ticket"}, j.Kind)
+		require.Equal(t, []string{"tickets"}, j.Tags)
+	}
 }
