@@ -18,7 +18,7 @@ import (
 func newWorkerCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "worker",
-		Short: "Run the sync worker: River jobs on a periodic schedule, plus webhooks, metrics, health and the River UI",
+		Short: "Run the sync worker: River jobs on a periodic schedule, plus webhooks, metrics, health, the status page and the River UI",
 		Long: "Run the sync worker until SIGTERM or Ctrl-C. At start it pulls at once every entity whose last\n" +
 			"pull is older than its interval; then River's periodic jobs keep each entity fresh. Several\n" +
 			"replicas can run against one database. On SIGTERM it stops taking jobs, lets running ones\n" +

@@ -42,8 +42,12 @@ apt_install() {
 	log "installing Debian's '$1' package"
 	# Another apt may hold the lock (a parallel install): wait for it rather than fail.
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update >&2
-	# policy-rc.d-less hosts would start the Prometheus server the package ships; we want promtool only.
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$1" >&2
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$1" >&2
+	if [[ $1 == prometheus ]]; then
+		# Debian ships promtool only in the server's package, which enables a prometheus service on
+		# systemd hosts. The tests need promtool alone.
+		log "installed for promtool; on a systemd host 'systemctl disable --now prometheus' stops the server it ships"
+	fi
 }
 
 ensure() {

@@ -2,7 +2,10 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -112,13 +115,16 @@ func (t *Telemetry) ObserveOps(st *store.Store, opts OpsOptions) error {
 			o.ObserveInt64(rejects, rej[e], attrs)
 			o.ObserveInt64(conflicts, conf[e], attrs)
 		}
-		if b, err := st.GetBudget(ctx, opts.Budget); err == nil {
+		switch b, err := st.GetBudget(ctx, opts.Budget); {
+		case err == nil:
 			attrs := metric.WithAttributes(attribute.String("budget", opts.Budget))
 			o.ObserveInt64(used, int64(b.InWindow), attrs)
 			o.ObserveInt64(limit, int64(b.Limit), attrs)
 			o.ObserveInt64(granted, b.Granted, attrs)
 			o.ObserveInt64(limited, b.RateLimited, attrs)
-		} // no row yet: no process has talked to Halo
+		case !errors.Is(err, pgx.ErrNoRows): // no row yet: no process has talked to Halo
+			return err
+		}
 		byState, err := st.QueueDepth(ctx, st.Pool)
 		if err != nil {
 			return err
