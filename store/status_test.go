@@ -62,17 +62,19 @@ VALUES ($1, $2, $3, $4, 7, $5)`, entity, mode, at.Add(-time.Second), at, errText
 	ins("tickets", store.WebhookMode, time.Hour, nil)
 	ins("clients", "full", 3*time.Hour, nil)
 
-	got, err := st.SuccessfulPulls(ctx, pool, now.Add(-24*time.Hour))
+	entities := []string{"tickets", "clients", "statuses"}
+	got, err := st.SuccessfulPulls(ctx, pool, entities, now.Add(-24*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, map[string][]time.Time{
 		"tickets": {now.Add(-26 * time.Hour), now.Add(-5 * time.Hour)},
 		"clients": {now.Add(-3 * time.Hour)},
 	}, normalise(got))
 
-	latest, err := st.LatestRuns(ctx, pool)
+	latest, err := st.LatestRuns(ctx, pool, entities)
 	require.NoError(t, err)
 	require.Equal(t, "boom", latest["tickets"].Error, "the latest pull, failed, not the webhook fetch")
 	require.Equal(t, "full", latest["clients"].Mode)
+	require.NotContains(t, latest, "statuses", "never ran")
 }
 
 func normalise(m map[string][]time.Time) map[string][]time.Time {

@@ -169,16 +169,6 @@ func (s *Server) loadStatus(ctx context.Context, now time.Time) (*statusPage, er
 	if err != nil {
 		return nil, err
 	}
-	latest, err := st.LatestRuns(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	successes, err := st.SuccessfulPulls(ctx, tx, now.Add(-sparkSpan))
-	if err != nil {
-		return nil, err
-	}
-	page := &statusPage{At: now, RiverUI: s.riverUI, Pushes: map[string]int64{}}
-
 	entities := slices.Clone(sc.Entities)
 	var extra []string
 	for e := range states {
@@ -187,7 +177,18 @@ func (s *Server) loadStatus(ctx context.Context, now time.Time) (*statusPage, er
 		}
 	}
 	sort.Strings(extra)
-	for _, e := range append(entities, extra...) {
+	entities = append(entities, extra...)
+	latest, err := st.LatestRuns(ctx, tx, entities)
+	if err != nil {
+		return nil, err
+	}
+	successes, err := st.SuccessfulPulls(ctx, tx, entities, now.Add(-sparkSpan))
+	if err != nil {
+		return nil, err
+	}
+	page := &statusPage{At: now, RiverUI: s.riverUI, Pushes: map[string]int64{}}
+
+	for _, e := range entities {
 		iv := interval(e)
 		c := entityCard{Entity: e, Interval: human(iv), Lag: "never", Health: "bad", Rejects: rejects[e],
 			Conflicts: conflicts[e], Parked: pushes[e]["parked"], Pending: pushes[e]["pending"] + pushes[e]["sending"]}
