@@ -46,11 +46,7 @@ COMMENT ON FUNCTION halosync.budget_minutes_track() IS 'Trigger of halosync.rate
 CREATE TRIGGER rate_budget_minutes AFTER UPDATE OF granted, refused, rate_limited ON halosync.rate_budget
     FOR EACH ROW EXECUTE FUNCTION halosync.budget_minutes_track();
 
--- The status page's lag history reads the ledger's recent successful pulls by finish time.
-CREATE INDEX runs_finished_at_idx ON halosync.runs (finished_at);
-
 -- +goose Down
-DROP INDEX halosync.runs_finished_at_idx;
 DROP TRIGGER rate_budget_minutes ON halosync.rate_budget;
 DROP FUNCTION halosync.budget_minutes_track();
 DROP TABLE halosync.budget_minutes;

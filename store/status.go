@@ -18,12 +18,14 @@ const WebhookMode = "webhook"
 
 // SuccessfulPulls returns, per entity of entities, the finish times of the successful pulls (not webhook
 // fetches) that finished after since, oldest first, preceded by the latest one that finished before since
-// (so the lag at since is known). Both halves use an index (runs_finished_at_idx, and
-// runs_entity_started_at_idx per entity), so a ledger of months costs no more than a day of it.
+// (so the lag at since is known). Both halves use an index (runs_started_at_idx: a pull that finished
+// after since started at most a job timeout, 6 h, before; runs_entity_started_at_idx per entity), so a
+// ledger of months costs no more than a day of it.
 func (s *Store) SuccessfulPulls(ctx context.Context, q Querier, entities []string, since time.Time) (map[string][]time.Time, error) {
 	rows, err := q.Query(ctx, `
 SELECT entity, finished_at FROM halosync.runs
-WHERE finished_at >= $1 AND error IS NULL AND mode <> $2 AND entity = ANY($3)
+WHERE started_at >= $1::timestamptz - interval '6 hours' AND finished_at >= $1 AND error IS NULL AND mode <> $2
+    AND entity = ANY($3)
 UNION ALL
 SELECT e.entity, b.finished_at FROM unnest($3::text[]) AS e(entity)
 CROSS JOIN LATERAL (SELECT finished_at FROM halosync.runs r
