@@ -109,6 +109,15 @@ func TestStatusPageProtection(t *testing.T) {
 	code, body = local.do(t, http.MethodGet, "/status", nil, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, "No budget yet")
+
+	// Served without a password, it still answers only to known Host names (DNS rebinding).
+	req, err := http.NewRequest(http.MethodGet, local.ts.URL+"/status", nil)
+	require.NoError(t, err)
+	req.Host = "rebound.example"
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode)
 }
 
 // TestEntityJobsFilter: pull and fetch jobs carry their entity's tag, which the River UI's job list
