@@ -13,7 +13,8 @@ import (
 )
 
 // TestPushSweepOnlyWhenPending: the periodic sweep inserts no job while the outbox has nothing to push
-// (an idle deployment completed one every 30 s), one as soon as a row waits, and one when it cannot tell.
+// now (an idle deployment completed one every 30 s), one as soon as a row is due, and one when it cannot
+// tell.
 func TestPushSweepOnlyWhenPending(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -29,7 +30,13 @@ func TestPushSweepOnlyWhenPending(t *testing.T) {
 	args, _ = construct()
 	require.Nil(t, args, "parked and done rows wait for nobody")
 
-	_, err = pool.Exec(ctx, `INSERT INTO halosync.outbox (entity, record_key, op, state) VALUES ('tickets', '3', 'update', 'pending')`)
+	_, err = pool.Exec(ctx, `INSERT INTO halosync.outbox (entity, record_key, op, state, next_attempt_at)
+		VALUES ('tickets', '3', 'update', 'pending', now() + interval '1 hour')`)
+	require.NoError(t, err)
+	args, _ = construct()
+	require.Nil(t, args, "a pending row in its backoff waits for its time, not for the sweep")
+
+	_, err = pool.Exec(ctx, `UPDATE halosync.outbox SET next_attempt_at = now() - interval '1 second' WHERE record_key = '3'`)
 	require.NoError(t, err)
 	args, _ = construct()
 	require.IsType(t, PushSweepArgs{}, args, "a pending row: sweep")

@@ -88,10 +88,12 @@ WHERE name = $1 AND minute >= date_trunc('minute', $2::timestamptz) ORDER BY min
 	return out, nil
 }
 
-// HasPendingPushes reports whether any outbox row waits for a push (the rows PendingPushIDs lists).
+// HasPendingPushes reports whether any outbox row waits for a push now (a row PendingPushIDs would list:
+// pending or sending, its backoff passed).
 func (s *Store) HasPendingPushes(ctx context.Context, q Querier) (bool, error) {
 	var ok bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM halosync.outbox WHERE state IN ('pending', 'sending'))`).Scan(&ok); err != nil {
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM halosync.outbox WHERE state IN ('pending', 'sending')
+    AND (next_attempt_at IS NULL OR next_attempt_at <= now()))`).Scan(&ok); err != nil {
 		return false, fmt.Errorf("error checking for pending pushes: %w", err)
 	}
 	return ok, nil
