@@ -50,4 +50,3 @@ func mapped[T any](raw []byte, toRow func(T) map[string]any) (map[string]any, er
 	}
 	return toRow(v), nil
 }
-

@@ -141,7 +141,7 @@ func (w *World) newEnv(seed uint64) (*env, error) {
 	hc, err := halo.New(halo.Config{BaseURL: base, ClientID: halofake.DefaultClientID,
 		ClientSecret: halofake.DefaultClientSecret, Scope: "all", Limiter: guard,
 		HTTPClient: &http.Client{Timeout: clientTimeout},
-		Retry: halo.RetryPolicy{Tries: 4, Base: 5 * time.Millisecond, Max: 40 * time.Millisecond}})
+		Retry:      halo.RetryPolicy{Tries: 4, Base: 5 * time.Millisecond, Max: 40 * time.Millisecond}})
 	if err != nil {
 		e.close()
 		return nil, err
