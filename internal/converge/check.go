@@ -337,8 +337,8 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 				continue
 			}
 			for i, c := range cols {
-				if notListed[entity][c.Name] {
-					continue
+				if notListed[entity][c.Name] || m.omitted[rk(entity, key)][c.Name] {
+					continue // Halo does not say: the mirror may keep what it had
 				}
 				hv, mv := norm(hr.row.Values[i]), norm(mr.vals[i])
 				if !reflect.DeepEqual(hv, mv) {
@@ -386,7 +386,7 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 			continue
 		}
 		got, ok := s.haloValue(b.entity, b.key, b.field)
-		if !ok || s.halo[b.entity][b.key].deleted {
+		if !ok || s.halo[b.entity][b.key].deleted || m.omitted[rk(b.entity, b.key)][b.field] {
 			continue
 		}
 		winner, want := "halo", norm(b.halo)
@@ -438,8 +438,8 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 			continue
 		}
 		hr, ok := s.halo[ed.entity][ed.key]
-		if !ok || hr.deleted || hr.bad != nil {
-			continue // deleted in Halo: check 1 covers the tombstone
+		if !ok || hr.deleted || hr.bad != nil || m.omitted[rk(ed.entity, ed.key)][ed.field] {
+			continue // deleted in Halo (check 1 covers the tombstone), or Halo does not say
 		}
 		got, _ := s.haloValue(ed.entity, ed.key, ed.field)
 		if valueEqual(got, norm(ed.value)) {

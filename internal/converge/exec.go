@@ -24,10 +24,11 @@ type model struct {
 	// touches lists, per record ("entity key"), the operations that changed it on either side: field "" is
 	// a delete of the whole record.
 	touches    map[string][]touch
-	haloGone   map[string]bool   // records a HaloDelete removed
-	bad        map[string]string // records a HaloBad spoiled → the field
-	localGone  map[string]bool   // records a LocalDelete deleted
-	sqlRefused int               // local statements the mirror refused (not edits)
+	haloGone   map[string]bool            // records a HaloDelete removed
+	bad        map[string]string          // records a HaloBad spoiled → the field
+	omitted    map[string]map[string]bool // records a HaloDrift left without fields → those fields
+	localGone  map[string]bool            // records a LocalDelete deleted
+	sqlRefused int                        // local statements the mirror refused (not edits)
 }
 
 type touch struct {
@@ -65,13 +66,16 @@ type bothEdit struct {
 
 func newModel() *model {
 	return &model{touches: map[string][]touch{}, haloGone: map[string]bool{}, bad: map[string]string{},
-		localGone: map[string]bool{}}
+		localGone: map[string]bool{}, omitted: map[string]map[string]bool{}}
 }
 
 func rk(entity, key string) string { return entity + " " + key }
 
 func (m *model) touch(entity, key, field string, op int, halo bool) {
 	m.touches[rk(entity, key)] = append(m.touches[rk(entity, key)], touch{op: op, field: field, halo: halo})
+	if halo && field != "" {
+		delete(m.omitted[rk(entity, key)], field) // Halo has the field again
+	}
 	if entity == "actions" {
 		// Writing an action moves its ticket's last-modified time in Halo, and Halo dates conflicts per
 		// record: a later action write decides the ticket's conflicts (but changes none of its fields).
@@ -282,6 +286,18 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 		if haloWrite(func() { e.fake.Update(o.Entity, haloID(t), map[string]any{f: healed[f]}) }) == nil {
 			delete(m.bad, rk(o.Entity, t.key))
 			m.touch(o.Entity, t.key, f, i, true)
+		}
+	case HaloDrift:
+		t, ok := pick(e.haloLive(o.Entity), o.Pick)
+		if !ok {
+			return nil
+		}
+		if haloWrite(func() { e.fake.Omit(o.Entity, haloID(t), o.Field) }) == nil {
+			m.touch(o.Entity, t.key, o.Field, i, true)
+			if m.omitted[rk(o.Entity, t.key)] == nil {
+				m.omitted[rk(o.Entity, t.key)] = map[string]bool{}
+			}
+			m.omitted[rk(o.Entity, t.key)][o.Field] = true
 		}
 	case LocalUpdate:
 		return e.localUpdate(ctx, m, i, o)

@@ -27,6 +27,7 @@ const (
 	HaloDelete              // delete a record (tickets softly) or an action
 	HaloBad                 // a value the mirror must reject (NUL, id of the wrong type) or a sentinel date
 	HaloHeal                // a valid value again in the field HaloBad spoiled
+	HaloDrift               // the record's next version lacks a field (a drifting schema)
 	LocalUpdate             // UPDATE one writable column
 	LocalInsert             // INSERT a row (pushed as a create)
 	LocalDelete             // DELETE a row (pushed as a delete)
@@ -43,7 +44,7 @@ const (
 	numKinds
 )
 
-var kindNames = [...]string{"HaloUpdate", "HaloCreate", "HaloDelete", "HaloBad", "HaloHeal", "LocalUpdate",
+var kindNames = [...]string{"HaloUpdate", "HaloCreate", "HaloDelete", "HaloBad", "HaloHeal", "HaloDrift", "LocalUpdate",
 	"LocalInsert", "LocalDelete", "BothEdit", "HookDeliver", "HookLate", "HookDup", "HookLose", "Pull", "Settle",
 	"Crash", "Fault", "Heal"}
 
@@ -89,7 +90,7 @@ func (o Op) String() string {
 	var b strings.Builder
 	b.WriteString(o.Kind.String())
 	switch o.Kind {
-	case HaloUpdate, LocalUpdate, HaloBad, HaloHeal:
+	case HaloUpdate, LocalUpdate, HaloBad, HaloHeal, HaloDrift:
 		fmt.Fprintf(&b, " %s #%d %s=%q", o.Entity, o.Pick, o.Field, fmt.Sprint(o.Value))
 	case BothEdit:
 		fmt.Fprintf(&b, " %s #%d %s local=%q halo=%q halo-minus-local=%s", o.Entity, o.Pick, o.Field,
@@ -156,7 +157,7 @@ var bothDeltas = []time.Duration{0, 0, time.Millisecond, -time.Millisecond, 300 
 
 // weights says how often each kind is generated.
 var weights = [numKinds]int{
-	HaloUpdate: 12, HaloCreate: 4, HaloDelete: 3, HaloBad: 2, HaloHeal: 2, LocalUpdate: 12, LocalInsert: 4,
+	HaloUpdate: 12, HaloCreate: 4, HaloDelete: 3, HaloBad: 2, HaloHeal: 2, HaloDrift: 2, LocalUpdate: 12, LocalInsert: 4,
 	LocalDelete: 3, BothEdit: 8, HookDeliver: 8, HookLate: 3, HookDup: 2, HookLose: 2, Pull: 5, Settle: 4,
 	Crash: 3, Fault: 4, Heal: 2,
 }
@@ -231,6 +232,9 @@ func genOp(r *rand.Rand, k Kind, i int) Op {
 		}
 	case HaloHeal:
 		o.Entity = []string{"tickets", "clients"}[r.IntN(2)]
+	case HaloDrift:
+		o.Entity = bothEditable[r.IntN(len(bothEditable))]
+		o.Field = pickField(o.Entity).name
 	case Pull:
 		o.Entity = pulled[r.IntN(len(pulled))]
 		o.Full = r.IntN(3) == 0
