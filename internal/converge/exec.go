@@ -329,17 +329,11 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 	case HookLose:
 		e.hooks.lose()
 	case Pull:
-		if e.work != nil {
-			if _, err := e.work.rc.Insert(ctx, jobs.PullArgs{Entity: o.Entity, Full: o.Full}, nil); err != nil {
-				return nil // the database connection dropped under the insert: the operator retries later
-			}
-		}
+		e.insertPull(jobs.PullArgs{Entity: o.Entity, Full: o.Full})
 	case Settle:
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 	case Crash:
-		if e.work != nil {
-			_, _ = e.work.rc.Insert(ctx, jobs.PullArgs{Entity: "tickets", Full: true}, nil)
-		}
+		e.insertPull(jobs.PullArgs{Entity: "tickets", Full: true})
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 		e.stopWorker(true)
 		return e.startWorker(ctx)

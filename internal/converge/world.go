@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -41,13 +42,19 @@ type World struct {
 
 	// Trace, when set, receives one line of timings per history.
 	Trace func(format string, args ...any)
+	// Binary, when set, is a built halosync: the worker runs as that subprocess (`halosync worker`) instead
+	// of in process, and a Crash SIGKILLs it.
+	Binary string
+
+	dbURL    string
+	inserter *river.Client[pgx.Tx]
 }
 
 // NewWorld creates the database and the webhook receiver.
 func NewWorld(tb testing.TB) *World {
 	tb.Helper()
-	pool := testdb.New(tb)
-	w := &World{tb: tb, pool: pool, st: store.New(pool), log: slog.New(slog.DiscardHandler)}
+	dbURL, pool := testdb.NewURL(tb)
+	w := &World{tb: tb, pool: pool, st: store.New(pool), log: slog.New(slog.DiscardHandler), dbURL: dbURL}
 	ctx := context.Background()
 	rows, err := pool.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
 WHERE schemaname IN ('halo', 'halosync', 'public') AND tablename NOT LIKE 'goose%' AND tablename NOT IN ('river_migration', 'river_queue', 'river_leader')`)
@@ -72,6 +79,7 @@ WHERE schemaname IN ('halo', 'halosync', 'public') AND tablename NOT LIKE 'goose
 	if err != nil {
 		tb.Fatalf("converge: river inserter: %v", err)
 	}
+	w.inserter = inserter
 	srvCtx, stop := context.WithCancel(context.Background())
 	tb.Cleanup(stop)
 	srv, err := server.New(srvCtx, server.Config{Pool: pool, River: inserter, Log: w.log, Addr: "192.0.2.1:8080",
@@ -100,11 +108,11 @@ func (w *World) reset(ctx context.Context) error {
 // worker is one running "process": a River client working pulls, pushes and webhook fetches, and the
 // push listener.
 type worker struct {
-	rc       *river.Client[pgx.Tx]
-	stopLsn  context.CancelFunc
-	lsnDone  chan struct{}
-	stopped  bool
-	stopOnce func()
+	rc      *river.Client[pgx.Tx]
+	stopLsn context.CancelFunc
+	lsnDone chan struct{}
+	proc    *exec.Cmd // the subprocess variant (World.Binary)
+	exited  chan struct{}
 }
 
 // env is one history's Halo, client and worker.
@@ -155,6 +163,9 @@ func (w *World) newEnv(seed uint64) (*env, error) {
 // startWorker starts a River client with the production configuration and the push listener, as
 // `halosync worker` does (without the HTTP face, which the World serves).
 func (e *env) startWorker(ctx context.Context) error {
+	if e.w.Binary != "" {
+		return e.startProcess()
+	}
 	rc, err := jobs.NewClient(jobs.Config{Pool: e.w.pool, Puller: e.puller, Pusher: e.pusher, Schedule: schedule,
 		Logger: e.w.log, Workers: 2, Periodic: true})
 	if err != nil {
@@ -183,6 +194,10 @@ func (e *env) stopWorker(crash bool) {
 		return
 	}
 	e.work = nil
+	if wk.proc != nil {
+		stopProcess(wk, crash)
+		return
+	}
 	wk.stopLsn()
 	<-wk.lsnDone
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
