@@ -29,6 +29,10 @@ type model struct {
 	omitted    map[string]map[string]bool // records a HaloDrift left without fields → those fields
 	localGone  map[string]bool            // records a LocalDelete deleted
 	sqlRefused int                        // local statements the mirror refused (not edits)
+	crashed    bool                       // a Crash ran
+	revoked    bool                       // Halo revoked the tokens
+	// localActions are the tickets (key) whose actions were edited, inserted or deleted locally.
+	localActions map[string]bool
 }
 
 type touch struct {
@@ -66,7 +70,7 @@ type bothEdit struct {
 
 func newModel() *model {
 	return &model{touches: map[string][]touch{}, haloGone: map[string]bool{}, bad: map[string]string{},
-		localGone: map[string]bool{}, omitted: map[string]map[string]bool{}}
+		localGone: map[string]bool{}, omitted: map[string]map[string]bool{}, localActions: map[string]bool{}}
 }
 
 func rk(entity, key string) string { return entity + " " + key }
@@ -75,6 +79,10 @@ func (m *model) touch(entity, key, field string, op int, halo bool) {
 	m.touches[rk(entity, key)] = append(m.touches[rk(entity, key)], touch{op: op, field: field, halo: halo})
 	if halo && field != "" {
 		delete(m.omitted[rk(entity, key)], field) // Halo has the field again
+	}
+	if entity == "actions" && !halo {
+		tid, _, _ := strings.Cut(key, "/")
+		m.localActions[tid] = true
 	}
 	if entity == "actions" {
 		// Writing an action moves its ticket's last-modified time in Halo, and Halo dates conflicts per
@@ -268,7 +276,9 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 			return nil
 		}
 		if haloWrite(func() { e.fake.Update(o.Entity, haloID(t), map[string]any{o.Field: o.Value}) }) == nil {
-			m.bad[rk(o.Entity, t.key)] = o.Field
+			if !sentinel[o.Field] {
+				m.bad[rk(o.Entity, t.key)] = o.Field
+			}
 			m.touch(o.Entity, t.key, o.Field, i, true)
 		}
 	case HaloHeal:
@@ -333,17 +343,24 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 	case Settle:
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 	case Crash:
+		m.crashed = true
 		e.insertPull(jobs.PullArgs{Entity: "tickets", Full: true})
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 		e.stopWorker(true)
 		return e.startWorker(ctx)
 	case Fault:
+		if o.Fault == FaultRevoke {
+			m.revoked = true
+		}
 		return e.fault(ctx, o.Fault)
 	case Heal:
 		e.heal()
 	}
 	return nil
 }
+
+// sentinel are the fields HaloBad sets to one of Halo's "no date" sentinels: storable (as NULL), not bad.
+var sentinel = map[string]bool{"fixbydate": true, "datecreated": true}
 
 // healed are valid values for the fields HaloBad spoils.
 var healed = map[string]any{"summary": "healed", "name": "healed", "client_id": int64(1), "toplevel_id": int64(1),
@@ -487,6 +504,9 @@ FROM halo.%[2]s WHERE %[3]s FOR UPDATE`, o.Field, o.Entity, where(o.Entity, 3))
 		return nil
 	}
 	lv, _ := json.Marshal(o.Value)
+	if e.w.Trace != nil {
+		e.w.Trace("op %d BothEdit %s %s: now=%s open=%v base=%s current=%s", i, o.Entity, t.key, now.Format(time.RFC3339Nano), open, base, cur)
+	}
 	if jsonEqual(cur, lv) {
 		// The local "edit" writes the value the row has: no change, no push. Only Halo edits.
 		_ = tx.Rollback(ctx)
@@ -527,7 +547,10 @@ FROM halo.%[2]s WHERE %[3]s FOR UPDATE`, o.Field, o.Entity, where(o.Entity, 3))
 	concurrent := !open && !noop && !valueEqual(o.Value, o.Value2)
 	m.both = append(m.both, bothEdit{entity: o.Entity, key: t.key, field: o.Field, local: o.Value, halo: o.Value2,
 		delta: o.Delta, op: i, concurrent: concurrent, haloNoop: noop})
-	m.edits = append(m.edits, localEdit{entity: o.Entity, key: t.key, field: o.Field, value: o.Value, op: i})
+	// The local half, unless Halo's later (or tied) edit wins: then check 2 is what says where it went.
+	if o.Delta < 0 || noop {
+		m.edits = append(m.edits, localEdit{entity: o.Entity, key: t.key, field: o.Field, value: o.Value, op: i})
+	}
 	m.touch(o.Entity, t.key, o.Field, i, false)
 	return nil
 }

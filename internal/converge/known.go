@@ -27,6 +27,35 @@ var knownIssues = []knownIssue{
 				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's"))
 		},
 	},
+	{
+		id: "push-create-twice",
+		what: "issue 15: a local insert whose push is cancelled mid-way by a worker crash (after Halo took the " +
+			"POST, before the commit) is created a second time in Halo: the lookup that should adopt the first " +
+			"create does not find it (clients and actions; seeds 519, 544)",
+		match: func(m *model, div string) bool {
+			return m.crashed && strings.HasPrefix(div, "local insert ") && strings.Contains(div, "was created")
+		},
+	},
+	{
+		id: "push-create-stuck-sending",
+		what: "issue 15: a local insert left 'sending' after a revoked token (or a crash) is still 'sending' " +
+			"after the drain: the row keeps its temporary id and Halo never gets the record (seed 156)",
+		match: func(m *model, div string) bool {
+			return (m.crashed || m.revoked) && (strings.Contains(div, " create (sending)") ||
+				(strings.Contains(div, " -") && strings.Contains(div, "live in the mirror, not in Halo")))
+		},
+	},
+	{
+		id: "push-own-action-moves-clock",
+		what: "issue 15: pushing a local action edit moves its ticket's last-modified time in Halo, and the " +
+			"pusher takes that as Halo's time in the ticket's conflicts: a later local ticket edit loses to an " +
+			"earlier Halo edit (seed 471)",
+		match: func(m *model, div string) bool {
+			f := strings.Fields(div)
+			return len(f) > 2 && f[0] == "tickets" && strings.Contains(div, "edited on both sides") &&
+				m.localActions[f[1]]
+		},
+	},
 }
 
 // strict counts known issues as divergences.
