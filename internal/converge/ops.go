@@ -248,14 +248,19 @@ func genOp(r *rand.Rand, k Kind, i int) Op {
 	return o
 }
 
-// History is a seed and the indices of its operations that are kept (all of them unless shrunk).
+// History is a seed and the indices of its operations that are kept (all of them unless shrunk), or — for
+// regression tests, which must not change when the generator does — the operations themselves.
 type History struct {
-	Seed uint64
-	Keep []int // nil: every operation
+	Seed  uint64
+	Keep  []int // nil: every operation
+	Steps []Op  // when set, the operations (Seed then only seeds the fake tenant)
 }
 
 // Ops returns the history's operations.
 func (h History) Ops() []Op {
+	if h.Steps != nil {
+		return h.Steps
+	}
 	all := Generate(h.Seed)
 	if h.Keep == nil {
 		return all
@@ -270,6 +275,13 @@ func (h History) Ops() []Op {
 }
 
 func (h History) indices() []int {
+	if h.Steps != nil {
+		idx := make([]int, len(h.Steps))
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
 	if h.Keep != nil {
 		return h.Keep
 	}
@@ -281,13 +293,64 @@ func (h History) indices() []int {
 	return idx
 }
 
-// String prints the history so that it can be pasted into a regression test.
+// String prints the history readably, then as a Go literal to paste into regress_test.go.
 func (h History) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "converge.History{Seed: %d, Keep: %#v}", h.Seed, h.indices())
-	all := Generate(h.Seed)
-	for _, i := range h.indices() {
-		fmt.Fprintf(&b, "\n  %2d  %s", i, all[i])
+	all := h.Ops()
+	if h.Steps == nil {
+		all = Generate(h.Seed)
 	}
+	for _, i := range h.indices() {
+		fmt.Fprintf(&b, "  %2d  %s\n", i, all[i])
+	}
+	fmt.Fprintf(&b, "converge.History{Seed: %d, Steps: []converge.Op{", h.Seed)
+	for _, i := range h.indices() {
+		fmt.Fprintf(&b, "\n\t%#v,", all[i])
+	}
+	b.WriteString("\n}}")
 	return b.String()
 }
+
+// GoString is the operation as a Go literal (package converge qualified).
+func (o Op) GoString() string {
+	var f []string
+	f = append(f, "Kind: converge."+o.Kind.String())
+	if o.Entity != "" {
+		f = append(f, fmt.Sprintf("Entity: %q", o.Entity))
+	}
+	if o.Pick != 0 {
+		f = append(f, fmt.Sprintf("Pick: %d", o.Pick))
+	}
+	if o.Field != "" {
+		f = append(f, fmt.Sprintf("Field: %q", o.Field))
+	}
+	lit := func(v any) string {
+		switch x := v.(type) {
+		case int64:
+			return fmt.Sprintf("int64(%d)", x)
+		default:
+			return fmt.Sprintf("%#v", x)
+		}
+	}
+	if o.Value != nil {
+		f = append(f, "Value: "+lit(o.Value))
+	}
+	if o.Value2 != nil {
+		f = append(f, "Value2: "+lit(o.Value2))
+	}
+	if o.Delta != 0 {
+		f = append(f, fmt.Sprintf("Delta: %d * time.Millisecond", o.Delta/time.Millisecond))
+	}
+	if o.Full {
+		f = append(f, "Full: true")
+	}
+	if o.N != 0 {
+		f = append(f, fmt.Sprintf("N: %d", o.N))
+	}
+	if o.Kind == Fault {
+		f = append(f, "Fault: converge.Fault"+faultIdents[o.Fault])
+	}
+	return "{" + strings.Join(f, ", ") + "}"
+}
+
+var faultIdents = [...]string{"5xx", "429", "Timeout", "Revoke", "DropDB"}

@@ -85,7 +85,7 @@ func (w *World) Shrink(failing Result, tries int, logf func(string, ...any)) (Re
 	keep := failing.History.indices()
 	fails := func(k []int) (Result, bool, error) {
 		for range tries {
-			r, err := w.Run(History{Seed: failing.History.Seed, Keep: k})
+			r, err := w.Run(failing.History.keep(k))
 			if err != nil {
 				return r, false, err
 			}
@@ -123,7 +123,7 @@ func (w *World) Shrink(failing Result, tries int, logf func(string, ...any)) (Re
 			chunk /= 2
 		}
 	}
-	best.History = History{Seed: failing.History.Seed, Keep: keep}
+	best.History = failing.History.keep(keep)
 	return best, nil
 }
 
@@ -159,4 +159,16 @@ func (w *World) dump(ctx context.Context) {
 			w.Trace("%s", l)
 		}
 	}
+}
+
+// keep is the sub-history of h with the operations at idx (indices into h's full history).
+func (h History) keep(idx []int) History {
+	if h.Steps == nil {
+		return History{Seed: h.Seed, Keep: idx}
+	}
+	steps := make([]Op, 0, len(idx))
+	for _, i := range idx {
+		steps = append(steps, h.Steps[i])
+	}
+	return History{Seed: h.Seed, Steps: steps}
 }
