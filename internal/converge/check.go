@@ -40,8 +40,14 @@ func (e *env) drain(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := e.elapseBackoff(ctx); err != nil {
+			return err
+		}
 		_, perr := e.pusher.PushPending(ctx)
 		_, cerr := e.puller.Cycle(ctx, synced, true)
+		if err := e.elapseBackoff(ctx); err != nil {
+			return err
+		}
 		n, perr2 := e.pusher.PushPending(ctx)
 		open, oerr := e.openPushes(ctx)
 		last = errors.Join(perr, cerr, perr2, oerr)
@@ -55,6 +61,17 @@ func (e *env) drain(ctx context.Context) error {
 		time.Sleep(20 * time.Millisecond) // breakers opened by the faults close
 	}
 	return fmt.Errorf("no rest after %d rounds of pushes and full pulls: %w", drainRounds, last)
+}
+
+// elapseBackoff lets the waits of failed pushes end now (a push tried again later waits until its
+// next_attempt_at): at rest is after every wait, and the drain must not sleep through backoffs.
+func (e *env) elapseBackoff(ctx context.Context) error {
+	_, err := e.w.pool.Exec(ctx, `UPDATE halosync.outbox SET next_attempt_at = now()
+WHERE state IN ('pending', 'sending') AND next_attempt_at > now()`)
+	if err != nil {
+		return fmt.Errorf("elapse push backoff: %w", err)
+	}
+	return nil
 }
 
 // openPushes lists outbox rows still to push (pending or sending).
@@ -472,6 +489,9 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 	before := e.px.postCount()
 	if _, err := e.puller.Cycle(ctx, synced, false); err != nil {
 		add("one more sync failed: %v", err)
+	}
+	if err := e.elapseBackoff(ctx); err != nil {
+		return nil, err
 	}
 	if _, err := e.pusher.PushPending(ctx); err != nil {
 		add("one more push failed: %v", err)

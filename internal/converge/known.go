@@ -3,6 +3,7 @@ package converge
 import (
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -24,7 +25,8 @@ var knownIssues = []knownIssue{
 			"NUL byte in it or in a record it names) is retried forever instead of parked with the reason (seeds 10, 79)",
 		match: func(m *model, div string) bool {
 			return len(m.bad) > 0 && strings.Contains(div, "push ") &&
-				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's"))
+				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's") ||
+					strings.Contains(div, "unsupported Unicode escape sequence"))
 		},
 	},
 	{
@@ -58,6 +60,9 @@ var knownIssues = []knownIssue{
 	},
 }
 
+// pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
+var pushRef = regexp.MustCompile(`push (\w+) (\S+) \(`)
+
 // strict counts known issues as divergences.
 var strict = os.Getenv("CONVERGE_STRICT") != ""
 
@@ -74,11 +79,8 @@ func (r *Result) triage(m *model) {
 			if k.match(m, d) {
 				r.Known = append(r.Known, k.id+": "+d)
 				known = true
-				if _, after, ok := strings.Cut(d, "push "); ok {
-					f := strings.Fields(after)
-					if len(f) >= 2 {
-						stuck[f[0]+" "+f[1]+" "] = true
-					}
+				for _, g := range pushRef.FindAllStringSubmatch(d, -1) {
+					stuck[g[1]+" "+g[2]+" "] = true
 				}
 				break
 			}

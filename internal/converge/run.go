@@ -148,6 +148,9 @@ func (w *World) dump(ctx context.Context) {
 		`SELECT format('outbox %s %s %s %s %s fields=%s base=%s changed_at=%s err=%s', id, entity, record_key, op, state, fields, base, changed_at, last_error) FROM halosync.outbox ORDER BY id`,
 		`SELECT format('conflict %s %s %s winner=%s local=%s@%s remote=%s@%s', entity, record_key, field, winner, local_value, local_changed_at, remote_value, remote_changed_at) FROM halosync.conflicts ORDER BY id`,
 		`SELECT format('job %s %s %s %s', kind, state, args, errors) FROM river_job ORDER BY id`,
+		`SELECT format('clients %s live=%s deleted_at=%s synced_at=%s', id, deleted_at IS NULL, deleted_at, synced_at) FROM halo.clients ORDER BY id`,
+		`SELECT format('tickets %s live=%s deleted_at=%s synced_at=%s', id, deleted_at IS NULL, deleted_at, synced_at) FROM halo.tickets ORDER BY id`,
+		`SELECT format('run %s %s %s err=%s tomb=%s', entity, mode, started_at, error, tombstoned) FROM halosync.runs ORDER BY id`,
 	} {
 		rows, err := w.pool.Query(ctx, q)
 		if err != nil {
