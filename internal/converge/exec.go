@@ -29,8 +29,6 @@ type model struct {
 	omitted    map[string]map[string]bool // records a HaloDrift left without fields → those fields
 	localGone  map[string]bool            // records a LocalDelete deleted
 	sqlRefused int                        // local statements the mirror refused (not edits)
-	crashed    bool                       // a Crash ran
-	revoked    bool                       // Halo revoked the tokens
 	// localActions are the tickets (key) whose actions were edited, inserted or deleted locally.
 	localActions map[string]bool
 }
@@ -343,15 +341,11 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 	case Settle:
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 	case Crash:
-		m.crashed = true
 		e.insertPull(jobs.PullArgs{Entity: "tickets", Full: true})
 		time.Sleep(time.Duration(o.N) * time.Millisecond)
 		e.stopWorker(true)
 		return e.startWorker(ctx)
 	case Fault:
-		if o.Fault == FaultRevoke {
-			m.revoked = true
-		}
 		return e.fault(ctx, o.Fault)
 	case Heal:
 		e.heal()
