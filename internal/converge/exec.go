@@ -253,10 +253,12 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 			m.touch("tickets", strconv.FormatInt(rec["ticket_id"].(int64), 10), actionTouch, i, true)
 		}
 	case HaloDelete:
-		t, ok := pick(e.haloLive(o.Entity), o.Pick)
-		if !ok {
+		live := e.haloLive(o.Entity)
+		if len(live) < 2 {
+			// Halo deleting every record of an entity is what the mass-delete guard refuses by design.
 			return nil
 		}
+		t, _ := pick(live, o.Pick)
 		err := haloWrite(func() {
 			if o.Entity == "actions" {
 				e.fake.DeleteAction(t.keys[0], t.keys[1])

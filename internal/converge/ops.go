@@ -145,8 +145,15 @@ var driftable = []string{"tickets", "tickets", "clients", "sites", "users", "ass
 // bothEditable are the entities BothEdit edits.
 var bothEditable = []string{"tickets", "tickets", "tickets", "actions", "clients", "clients", "sites", "users", "assets", "contracts"}
 
-// created are the entities histories create and delete (both sides).
-var created = []string{"tickets", "tickets", "clients", "actions"}
+// created are the entities histories create and delete locally; Halo also creates and deletes haloCreated.
+var (
+	created     = []string{"tickets", "tickets", "clients", "actions"}
+	haloCreated = []string{"tickets", "tickets", "clients", "actions", "sites", "users", "assets", "contracts"}
+)
+
+// createField is the field a create fills with its unique value.
+var createField = map[string]string{"tickets": "summary", "clients": "name", "actions": "note", "sites": "name",
+	"users": "firstname", "assets": "inventory_number", "contracts": "ref"}
 
 // pulled are the entities a Pull op may name (tickets pulls bring actions along).
 var pulled = []string{"tickets", "tickets", "clients", "sites", "users", "assets", "contracts"}
@@ -205,14 +212,16 @@ func genOp(r *rand.Rand, k Kind, i int) Op {
 		o.Value, o.Value2 = f.gen(r, fmt.Sprintf("l%d", i)), f.gen(r, fmt.Sprintf("h%d", i))
 		o.Delta = bothDeltas[r.IntN(len(bothDeltas))]
 	case HaloCreate, LocalInsert:
-		o.Entity = created[r.IntN(len(created))]
+		o.Entity = haloCreated[r.IntN(len(haloCreated))]
 		side := "H"
 		if k == LocalInsert {
-			side = "L"
+			o.Entity, side = created[r.IntN(len(created))], "L"
 		}
-		o.Field = map[string]string{"tickets": "summary", "clients": "name", "actions": "note"}[o.Entity]
+		o.Field = createField[o.Entity]
 		o.Value = fmt.Sprintf("%s%d-%d", side, i, r.IntN(1<<20))
-	case HaloDelete, LocalDelete:
+	case HaloDelete:
+		o.Entity = haloCreated[r.IntN(len(haloCreated))]
+	case LocalDelete:
 		o.Entity = created[r.IntN(len(created))]
 	case HaloBad:
 		o.Entity = []string{"tickets", "clients"}[r.IntN(2)]
