@@ -66,7 +66,7 @@ func (e *env) drain(ctx context.Context) error {
 // elapseBackoff lets the waits of failed pushes end now (a push tried again later waits until its
 // next_attempt_at): at rest is after every wait, and the drain must not sleep through backoffs.
 func (e *env) elapseBackoff(ctx context.Context) error {
-	_, err := e.w.pool.Exec(ctx, `UPDATE halosync.outbox SET next_attempt_at = now()
+	_, err := e.w.hpool.Exec(ctx, `UPDATE halosync.outbox SET next_attempt_at = now()
 WHERE state IN ('pending', 'sending') AND next_attempt_at > now()`)
 	if err != nil {
 		return fmt.Errorf("elapse push backoff: %w", err)
@@ -76,7 +76,7 @@ WHERE state IN ('pending', 'sending') AND next_attempt_at > now()`)
 
 // openPushes lists outbox rows still to push (pending or sending).
 func (e *env) openPushes(ctx context.Context) ([]string, error) {
-	rows, err := e.w.pool.Query(ctx, `SELECT format('%s %s %s (%s): %s', entity, record_key, op, state, coalesce(last_error, '-'))
+	rows, err := e.w.hpool.Query(ctx, `SELECT format('%s %s %s (%s): %s', entity, record_key, op, state, coalesce(last_error, '-'))
 FROM halosync.outbox WHERE state IN ('pending', 'sending') ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (e *env) snapshot(ctx context.Context) (*snapshot, error) {
 		}
 		s.mirror[entity] = ms
 	}
-	rows, err := e.w.pool.Query(ctx, `SELECT entity || ' ' || record_key || E'\t' || coalesce(last_error, '') FROM halosync.outbox WHERE state = 'parked'`)
+	rows, err := e.w.hpool.Query(ctx, `SELECT entity || ' ' || record_key || E'\t' || coalesce(last_error, '') FROM halosync.outbox WHERE state = 'parked'`)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (e *env) snapshot(ctx context.Context) (*snapshot, error) {
 		k, reason, _ := strings.Cut(p, "\t")
 		s.parked[k] = reason
 	}
-	rows, err = e.w.pool.Query(ctx, `SELECT entity || ' ' || record_key FROM halosync.rejects`)
+	rows, err = e.w.hpool.Query(ctx, `SELECT entity || ' ' || record_key FROM halosync.rejects`)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (e *env) snapshot(ctx context.Context) (*snapshot, error) {
 	for _, r := range rejects {
 		s.rejects[r] = true
 	}
-	crows, err := e.w.pool.Query(ctx, `SELECT entity, record_key, field, winner, local_changed_at, remote_changed_at FROM halosync.conflicts ORDER BY id`)
+	crows, err := e.w.hpool.Query(ctx, `SELECT entity, record_key, field, winner, local_changed_at, remote_changed_at FROM halosync.conflicts ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (e *env) mirrorRows(ctx context.Context, entity string) (map[string]mirrorR
 			sel = append(sel, c.Name)
 		}
 	}
-	rows, err := e.w.pool.Query(ctx, fmt.Sprintf("SELECT %s, deleted_at IS NULL FROM %s", strings.Join(sel, ", "), t.Name))
+	rows, err := e.w.hpool.Query(ctx, fmt.Sprintf("SELECT %s, deleted_at IS NULL FROM %s", strings.Join(sel, ", "), t.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +508,7 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 }
 
 func (e *env) createState(ctx context.Context, in localInsert) (state, reason string, err error) {
-	err = e.w.pool.QueryRow(ctx, `SELECT state, coalesce(last_error, '') FROM halosync.outbox
+	err = e.w.hpool.QueryRow(ctx, `SELECT state, coalesce(last_error, '') FROM halosync.outbox
 WHERE entity = $1 AND op = 'create' AND (record_key = $2 OR fields->>$3 = $4) ORDER BY id DESC LIMIT 1`,
 		in.entity, in.key, markerField[in.entity], in.marker).Scan(&state, &reason)
 	if err != nil && err.Error() == "no rows in result set" {

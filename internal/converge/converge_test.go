@@ -30,7 +30,7 @@ func TestConverge(t *testing.T) {
 	lanes := min(envInt("CONVERGE_LANES", 2), n)
 	start := time.Now()
 	var mu gosync.Mutex
-	ops, diverged, known := 0, 0, 0
+	ran, ops, diverged, known := 0, 0, 0, 0
 	var wg gosync.WaitGroup
 	for lane := range lanes {
 		w := converge.NewWorld(t)
@@ -46,6 +46,7 @@ func TestConverge(t *testing.T) {
 					return
 				}
 				mu.Lock()
+				ran++
 				ops += res.Ops
 				known += len(res.Known)
 				mu.Unlock()
@@ -71,8 +72,11 @@ func TestConverge(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	line := converge.Summary(n, ops, diverged)
-	t.Logf("%s (%d known issues; %.2f histories/s)", line, known, float64(n)/time.Since(start).Seconds())
+	line := converge.Summary(ran, ops, diverged)
+	t.Logf("%s (%d known issues; %.2f histories/s)", line, known, float64(ran)/time.Since(start).Seconds())
+	if ran < n {
+		t.Errorf("only %d of %d histories ran", ran, n)
+	}
 	if path := os.Getenv("CONVERGE_SUMMARY"); path != "" {
 		if err := os.WriteFile(path, []byte(line+"\n"), 0o644); err != nil {
 			t.Errorf("write summary: %v", err)

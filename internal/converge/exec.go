@@ -164,7 +164,7 @@ func (e *env) mirrorLive(ctx context.Context, entity string, positive bool) ([]t
 	if positive {
 		q += " AND id > 0"
 	}
-	rows, err := e.w.pool.Query(ctx, q+" ORDER BY "+cols)
+	rows, err := e.w.hpool.Query(ctx, q+" ORDER BY "+cols)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 			return nil
 		}
 		q := fmt.Sprintf("DELETE FROM halo.%s WHERE %s", o.Entity, where(o.Entity, 1))
-		if _, err := e.w.pool.Exec(ctx, q, whereArgs(t)...); err != nil {
+		if _, err := e.w.hpool.Exec(ctx, q, whereArgs(t)...); err != nil {
 			m.sqlRefused++
 			return nil
 		}
@@ -373,7 +373,7 @@ func (e *env) fault(ctx context.Context, f FaultKind) error {
 	case FaultRevoke:
 		e.fake.RevokeTokens()
 	case FaultDropDB:
-		conn, err := pgx.ConnectConfig(ctx, e.w.pool.Config().ConnConfig.Copy())
+		conn, err := pgx.ConnectConfig(ctx, e.w.hpool.Config().ConnConfig.Copy())
 		if err != nil {
 			return fmt.Errorf("drop connections: %w", err)
 		}
@@ -382,6 +382,8 @@ func (e *env) fault(ctx context.Context, f FaultKind) error {
 WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
 			return fmt.Errorf("drop connections: %w", err)
 		}
+		// The harness's own connections died too; halosync's pool must find out about its own.
+		e.w.hpool.Reset()
 	}
 	return nil
 }
@@ -402,7 +404,7 @@ func (e *env) localUpdate(ctx context.Context, m *model, i int, o Op) error {
 	}
 	// An UPDATE to the value the row has changes nothing (no push): not an edit.
 	q := fmt.Sprintf("UPDATE halo.%[1]s SET %[2]s = $1 WHERE %[3]s AND %[2]s IS DISTINCT FROM $1", o.Entity, o.Field, where(o.Entity, 2))
-	tag, err := e.w.pool.Exec(ctx, q, append([]any{o.Value}, whereArgs(t)...)...)
+	tag, err := e.w.hpool.Exec(ctx, q, append([]any{o.Value}, whereArgs(t)...)...)
 	if err != nil || tag.RowsAffected() == 0 {
 		m.sqlRefused++
 		return nil
@@ -453,7 +455,7 @@ func (e *env) localInsert(ctx context.Context, m *model, i int, o Op) error {
 		returning = " RETURNING ticket_id || '/' || id"
 	}
 	var key string
-	if err := e.w.pool.QueryRow(ctx, q+returning, args...).Scan(&key); err != nil {
+	if err := e.w.hpool.QueryRow(ctx, q+returning, args...).Scan(&key); err != nil {
 		m.sqlRefused++
 		return nil
 	}
@@ -481,7 +483,7 @@ func (e *env) bothEdit(ctx context.Context, m *model, i int, o Op) error {
 	if !ok {
 		return nil
 	}
-	tx, err := e.w.pool.Begin(ctx)
+	tx, err := e.w.hpool.Begin(ctx)
 	if err != nil {
 		return nil
 	}

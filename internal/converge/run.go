@@ -152,7 +152,7 @@ func (w *World) dump(ctx context.Context) {
 		`SELECT format('tickets %s live=%s deleted_at=%s synced_at=%s', id, deleted_at IS NULL, deleted_at, synced_at) FROM halo.tickets ORDER BY id`,
 		`SELECT format('run %s %s %s err=%s tomb=%s', entity, mode, started_at, error, tombstoned) FROM halosync.runs ORDER BY id`,
 	} {
-		rows, err := w.pool.Query(ctx, q)
+		rows, err := w.hpool.Query(ctx, q)
 		if err != nil {
 			w.Trace("dump: %v", err)
 			continue

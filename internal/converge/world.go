@@ -34,7 +34,8 @@ var tenant = halofake.Size{Clients: 4, Sites: 4, Users: 5, Agents: 3, Tickets: 6
 // than a new one) and the webhook receiver in front of it.
 type World struct {
 	tb      testing.TB
-	pool    *pgxpool.Pool
+	pool    *pgxpool.Pool // halosync's: the worker, the pull and push, the webhook receiver
+	hpool   *pgxpool.Pool // the harness's and the analyst's own connections
 	st      *store.Store
 	empty   []string // tables to empty between histories: those the migrations left empty
 	log     *slog.Logger
@@ -54,7 +55,8 @@ type World struct {
 func NewWorld(tb testing.TB) *World {
 	tb.Helper()
 	dbURL, pool := testdb.NewURL(tb)
-	w := &World{tb: tb, pool: pool, st: store.New(pool), log: slog.New(slog.DiscardHandler), dbURL: dbURL}
+	w := &World{tb: tb, pool: pool, st: store.New(pool), log: slog.New(slog.DiscardHandler), dbURL: dbURL,
+		hpool: testdb.Connect(tb, dbURL)}
 	ctx := context.Background()
 	rows, err := pool.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
 WHERE schemaname IN ('halo', 'halosync', 'public') AND tablename NOT LIKE 'goose%' AND tablename NOT IN ('river_migration', 'river_queue', 'river_leader')`)
@@ -101,11 +103,11 @@ func (w *World) reset(ctx context.Context) error {
 		b = fmt.Appendf(b, "DELETE FROM %s;", t)
 	}
 	b = append(b, "COMMIT;"...)
-	if _, err := w.pool.Exec(ctx, string(b)); err != nil {
+	if _, err := w.hpool.Exec(ctx, string(b)); err != nil {
 		return fmt.Errorf("reset database: %w", err)
 	}
 	var left int
-	if err := w.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM halo.clients) + (SELECT count(*) FROM halo.tickets) + (SELECT count(*) FROM halosync.outbox)`).Scan(&left); err != nil || left != 0 {
+	if err := w.hpool.QueryRow(ctx, `SELECT (SELECT count(*) FROM halo.clients) + (SELECT count(*) FROM halo.tickets) + (SELECT count(*) FROM halosync.outbox)`).Scan(&left); err != nil || left != 0 {
 		return fmt.Errorf("reset database: %d rows left (%v)", left, err)
 	}
 	return nil
@@ -169,6 +171,19 @@ func (w *World) newEnv(seed uint64) (*env, error) {
 // startWorker starts a River client with the production configuration and the push listener, as
 // `halosync worker` does (without the HTTP face, which the World serves).
 func (e *env) startWorker(ctx context.Context) error {
+	// A worker started while the database drops its connections fails to start (its supervisor starts it
+	// again): a few tries.
+	var err error
+	for range 5 {
+		if err = e.startOnce(ctx); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+func (e *env) startOnce(ctx context.Context) error {
 	if e.w.Binary != "" {
 		return e.startProcess()
 	}
@@ -187,9 +202,8 @@ func (e *env) startWorker(ctx context.Context) error {
 		_ = jobs.ListenPush(lctx, e.w.pool, rc)
 	}()
 	e.work = &worker{rc: rc, stopLsn: stop, lsnDone: done}
-	if _, err := jobs.EnqueueStale(ctx, rc, e.w.st, schedule); err != nil {
-		return fmt.Errorf("enqueue stale: %w", err)
-	}
+	// As `halosync worker`: a failure here is logged and the worker runs on (the sweep catches up).
+	_, _ = jobs.EnqueueStale(ctx, rc, e.w.st, schedule)
 	return nil
 }
 
