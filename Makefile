@@ -18,7 +18,9 @@ ENSURE_TEST_DB = if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "TEST_DATABASE_URL=$$TEST_DATABASE_URL (local cluster; make db-stop stops it)"; \
 	fi
 
-.PHONY: help test tools bench demo build vet db-start db-stop db-status clean
+.PHONY: help test tools soak bench demo build vet db-start db-stop db-status clean
+
+SEEDS ?= 10000
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +31,15 @@ test: tools ## run all tests (starts the local Postgres when TEST_DATABASE_URL i
 
 tools: ## install what the tests drive when missing: headless chromium (/status test), promtool (alert rules)
 	@bash deploy/local/tools.sh all >/dev/null
+
+soak: ## run SEEDS convergence histories (default 10000; internal/converge); the last line sums them up
+	@$(ENSURE_TEST_DB); \
+	log=$$(mktemp); sum=$$(mktemp); \
+	CONVERGE_SEEDS=$(SEEDS) CONVERGE_SUMMARY=$$sum $(GO) test -count=1 -timeout 0 -run '^TestConverge$$' \
+	  ./internal/converge/ >$$log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ]; then grep -v '^\(ok\|FAIL\)\b' $$log | grep -v '^--- FAIL' ; fi; \
+	if [ -s $$sum ]; then cat $$sum; else echo "converge: harness failed before the summary (log: $$log)"; rc=1; fi; \
+	rm -f $$sum; [ $$rc -ne 0 ] || rm -f $$log; exit $$rc
 
 bench: ## run the benchmarks once each
 	@$(ENSURE_TEST_DB); \

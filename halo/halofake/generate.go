@@ -60,7 +60,8 @@ type record struct {
 	lastAction int64 // tickets: lastactiondate
 	nextAction int64 // tickets: next action id
 	actions    []action
-	over       obj // fields written through POST or the test hooks
+	over       obj             // fields written through POST or the test hooks
+	omit       map[string]bool // keys this version of the record lacks (Omit); a write of the key brings it back
 }
 
 type action struct {

@@ -113,3 +113,22 @@ func (s *Server) DeleteAction(ticketID, id int64) {
 func (s *Server) AddAction(ticketID int64, note string) int64 {
 	return s.Create("actions", map[string]any{"ticket_id": ticketID, "note": note, "outcome": "Private Note", "hiddenfromuser": true})
 }
+
+// Omit makes the next versions of a record lack keys, as a Halo upgrade or a changed field setting does
+// (fields that drift); the record's last-update time moves. Writing a key brings it back. Not for actions.
+func (s *Server) Omit(entity string, id int64, keys ...string) {
+	t := s.mustTable(entity)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rec := t.find(id)
+	if rec == nil || t.api == "actions" {
+		panic(fmt.Sprintf("halofake: omit %s %d: no such record", entity, id))
+	}
+	if rec.omit == nil {
+		rec.omit = map[string]bool{}
+	}
+	for _, k := range keys {
+		rec.omit[k] = true
+	}
+	rec.updated = s.stamp()
+}

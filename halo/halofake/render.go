@@ -55,6 +55,9 @@ func (s *Server) agentNameOf(id int64) string {
 
 func finish(o obj, r *record) obj {
 	o.merge(r.over)
+	for k := range r.omit {
+		o.del(k)
+	}
 	return o
 }
 

@@ -178,6 +178,9 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 			return nil, nil, notFound(t.name, id)
 		}
 		rec.over.merge(fields)
+		for _, f := range fields {
+			delete(rec.omit, f.k)
+		}
 		if inactive != nil {
 			rec.inactive = *inactive
 		}

@@ -1,0 +1,105 @@
+package converge
+
+import (
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// knownIssue is a divergence this checker found in code that another issue of the round is rewriting (the
+// push path: issue 15). Until that lands it is tolerated — reported in Result.Known, not counted as a
+// divergence — so that CI stays green; CONVERGE_STRICT=1 counts it. Remove the entry with the fix and turn
+// its seed into a regression test (see regress_test.go).
+type knownIssue struct {
+	id    string
+	what  string
+	match func(m *model, div string) bool
+}
+
+var knownIssues = []knownIssue{
+	{
+		id: "push-unreadable-record",
+		what: "issue 15: a local edit of a record Halo serves unreadable or unstorable (an id of the wrong type, a " +
+			"NUL byte in it or in a record it names) is retried forever instead of parked with the reason (seeds 10, 79)",
+		match: func(m *model, div string) bool {
+			return len(m.bad) > 0 && strings.Contains(div, "push ") &&
+				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's") ||
+					strings.Contains(div, "unsupported Unicode escape sequence"))
+		},
+	},
+	{
+		id: "push-action-conflict-time",
+		what: "issue 15: Halo's actions carry no modification time of their own, and the pusher dates Halo's " +
+			"side of an action conflict by the action's time (when it was logged), so a later Halo edit of an " +
+			"action note always loses to a local one (seed 2; 4 of 4 ties and Halo-later edits)",
+		match: func(_ *model, div string) bool {
+			return strings.HasPrefix(div, "actions ") && strings.Contains(div, "edited on both sides")
+		},
+	},
+	{
+		id: "push-own-action-moves-clock",
+		what: "issue 15: pushing a local action edit moves its ticket's last-modified time in Halo, and the " +
+			"pusher takes that as Halo's time in the ticket's conflicts: a later local ticket edit loses to an " +
+			"earlier Halo edit (seed 471)",
+		match: func(m *model, div string) bool {
+			f := strings.Fields(div)
+			return len(f) > 2 && f[0] == "tickets" && strings.Contains(div, "edited on both sides") &&
+				m.localActions[f[1]]
+		},
+	},
+}
+
+// pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
+var pushRef = regexp.MustCompile(`push (\w+) (\S+) \(`)
+
+// strict counts known issues as divergences.
+var strict = os.Getenv("CONVERGE_STRICT") != ""
+
+// triage moves the divergences that are known issues from r.Divergences to r.Known.
+func (r *Result) triage(m *model) {
+	if strict {
+		return
+	}
+	var keep []string
+	stuck := map[string]bool{} // "entity key " of the pushes known divergences are about
+	for _, d := range r.Divergences {
+		known := false
+		for _, k := range knownIssues {
+			if k.match(m, d) {
+				r.Known = append(r.Known, k.id+": "+d)
+				known = true
+				for _, g := range pushRef.FindAllStringSubmatch(d, -1) {
+					stuck[g[1]+" "+g[2]+" "] = true
+				}
+				break
+			}
+		}
+		if !known {
+			keep = append(keep, d)
+		}
+	}
+	// The same stuck pushes, listed as left open.
+	r.Divergences = keep[:0]
+	for _, d := range keep {
+		known := false
+		if f := strings.Fields(d); len(f) > 2 && strings.HasSuffix(d, ": live in the mirror, not in Halo") &&
+			stuck[f[0]+" "+strings.TrimSuffix(f[1], ":")+" "] {
+			known = true // the temporary row of a stuck create
+		} else if strings.HasPrefix(d, "one more sync left pushes open: ") {
+			known = true
+			for _, p := range strings.Split(strings.TrimPrefix(d, "one more sync left pushes open: "), "; ") {
+				if !slices.ContainsFunc(slices.Collect(maps.Keys(stuck)), func(k string) bool { return strings.HasPrefix(p, k) }) {
+					known = false
+					break
+				}
+			}
+		}
+		if known {
+			r.Known = append(r.Known, "stuck push: "+d)
+			continue
+		}
+		r.Divergences = append(r.Divergences, d)
+	}
+}

@@ -1,0 +1,175 @@
+package converge
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/halosync/halosync/halo/halofake"
+)
+
+// pinClock is the fake Halo's clock: real time, except while a BothEdit pins it to the instant its Halo
+// edit must carry (so that a tie with the local edit is exact).
+type pinClock struct{ pinned atomic.Int64 }
+
+func (c *pinClock) now() time.Time {
+	if n := c.pinned.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Now()
+}
+
+func (c *pinClock) pin(t time.Time) { c.pinned.Store(t.UnixNano()) }
+func (c *pinClock) unpin()          { c.pinned.Store(0) }
+
+// proxy stands between halosync and the fake Halo. It injects the faults the fake has no switch for (429
+// storms, answers after the client's timeout), counts the creates halosync POSTs, and drops the Date header.
+//
+// Why the Date header goes: the pusher corrects Halo's modification times by the clock offset it measures
+// from Date, which has whole-second resolution, so with it a local edit up to a second after a Halo edit may
+// lose. The fake's clock is ours (the offset is truly zero), and without a Date header the pusher keeps
+// offset zero: "the later side wins, ties go to Halo" can then be checked exactly, ties included.
+type proxy struct {
+	fake *halofake.Server
+	ts   *httptest.Server
+
+	mu      gosync.Mutex
+	r       *rand.Rand
+	share   float64 // of /api requests faulted
+	fault   FaultKind
+	creates map[string]int // marker value → successful create POSTs carrying it
+	posts   int            // POSTs to /api (any outcome)
+}
+
+func newProxy(fake *halofake.Server, seed uint64) *proxy {
+	return &proxy{fake: fake, r: rand.New(rand.NewPCG(seed, 0x70726f7879)), creates: map[string]int{}}
+}
+
+func (p *proxy) start() string {
+	p.ts = httptest.NewServer(p)
+	return p.ts.URL
+}
+
+func (p *proxy) close() {
+	if p.ts != nil {
+		p.ts.Close()
+	}
+}
+
+func (p *proxy) setFault(f FaultKind, share float64) {
+	p.mu.Lock()
+	p.fault, p.share = f, share
+	p.mu.Unlock()
+}
+
+func (p *proxy) heal() { p.setFault(0, 0) }
+
+// postCount returns how many POSTs to /api the proxy saw.
+func (p *proxy) postCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.posts
+}
+
+// createCount returns how many successful create POSTs carried marker.
+func (p *proxy) createCount(marker string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.creates[marker]
+}
+
+// noDate hides the fake's Date header (and stops net/http from adding one).
+type noDate struct {
+	http.ResponseWriter
+	wrote  bool
+	status int
+}
+
+func (w *noDate) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote, w.status = true, code
+		w.Header()["Date"] = nil
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *noDate) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	api := strings.HasPrefix(strings.ToLower(r.URL.Path), "/api/")
+	p.mu.Lock()
+	faulted := api && p.share > 0 && p.r.Float64() < p.share
+	fault := p.fault
+	if api && r.Method == http.MethodPost {
+		p.posts++
+	}
+	p.mu.Unlock()
+	if faulted && fault == Fault429 {
+		w.Header()["Date"] = nil
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"error":"Rate Limit Reached - 500 Requests per rolling 5 minute window"}`))
+		return
+	}
+	var markers []string
+	if api && r.Method == http.MethodPost {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		markers = createMarkers(body)
+	}
+	nd := &noDate{ResponseWriter: w}
+	p.fake.ServeHTTP(nd, r)
+	if len(markers) > 0 && nd.status >= 200 && nd.status < 300 {
+		p.mu.Lock()
+		for _, m := range markers {
+			p.creates[m]++
+		}
+		p.mu.Unlock()
+	}
+	if faulted && fault == FaultTimeout {
+		// Halo did the work but the answer comes too late: the client has given up (a POST's fate is unknown).
+		select {
+		case <-time.After(clientTimeout + 50*time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// createMarkers returns the marker values (see markerFields) of the records a POST creates (elements
+// without an id).
+func createMarkers(body []byte) []string {
+	var els []map[string]any
+	if json.Unmarshal(body, &els) != nil {
+		return nil
+	}
+	var out []string
+	for _, el := range els {
+		if id, ok := el["id"]; ok {
+			if n, ok := id.(float64); ok && n > 0 {
+				continue
+			}
+		}
+		for _, f := range markerFields {
+			if s, ok := el[f].(string); ok && s != "" {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// markerFields carry the unique value each LocalInsert gives its row.
+var markerFields = []string{"summary", "name", "note"}

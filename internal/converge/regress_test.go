@@ -1,0 +1,57 @@
+package converge_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/halosync/halosync/internal/converge"
+)
+
+// regressions are histories the checker once got wrong or found a divergence in, as operations (not seeds:
+// they must not change when the generator does). Each must converge.
+var regressions = []struct {
+	name string
+	h    converge.History
+}{
+	// Halo "edits" a field to the value the push's base already has: no change the pusher can see, so the
+	// local edit wins and no conflict is recorded.
+	{"halo writes the base value", converge.History{Seed: 25, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 37585, Field: "agent_id", Value: int64(3), Value2: int64(1), Delta: 1 * time.Millisecond},
+	}}},
+	// A local UPDATE to the value the row has changes nothing: no outbox row, Halo's edit stands.
+	{"local no-op update", converge.History{Seed: 55, Steps: []converge.Op{
+		{Kind: converge.HaloUpdate, Entity: "actions", Pick: 25761, Field: "note", Value: "h0-162"},
+		{Kind: converge.HaloHeal, Entity: "clients", Pick: 63561},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 63948, Field: "status_id", Value: int64(2), Value2: int64(4), Delta: 1 * time.Millisecond},
+		{Kind: converge.HookDup, Pick: 52963},
+	}}},
+	// A field changed locally and changed back before the push, while Halo changed it later: Halo's value
+	// stands. A sentinel date from Halo is stored as NULL, not rejected.
+	{"changed back locally, sentinel date", converge.History{Seed: 253, Steps: []converge.Op{
+		{Kind: converge.HaloBad, Entity: "tickets", Pick: 16909, Field: "fixbydate", Value: "0001-01-01T00:00:00"},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Pick: 13532, Field: "status_id", Value: int64(4)},
+		{Kind: converge.HaloDrift, Entity: "tickets", Pick: 20442, Field: "priority_id"},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 17724, Field: "status_id", Value: int64(4), Value2: int64(1), Delta: 1 * time.Millisecond},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 37015, Field: "status_id", Value: int64(2), Value2: int64(1), Delta: 1 * time.Millisecond},
+	}}},
+	// Halo edits an action after a ticket conflict: the ticket's last-modified time moves past the local
+	// edit, and Halo's record-level time decides.
+	{"action edit moves the ticket's clock", converge.History{Seed: 81, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 26795, Field: "summary", Value: "l2-238", Value2: "h2-63", Delta: -300 * time.Millisecond},
+		{Kind: converge.HaloUpdate, Entity: "actions", Pick: 65281, Field: "note", Value: "h8-149"},
+	}}},
+}
+
+// TestRegressions runs the histories in regressions; each must converge.
+func TestRegressions(t *testing.T) {
+	w := converge.NewWorld(t)
+	for _, r := range regressions {
+		res, err := w.Run(r.h)
+		if err != nil {
+			t.Fatalf("%s: harness: %v", r.name, err)
+		}
+		if res.Failed() {
+			t.Errorf("%s: %s", r.name, res.Report())
+		}
+	}
+}
