@@ -121,10 +121,28 @@ func addMaintenance(workers *river.Workers, rc *river.Config, cfg Config) {
 		prune = DefaultPruneEvery
 	}
 	rc.PeriodicJobs = append(rc.PeriodicJobs,
-		river.NewPeriodicJob(river.PeriodicInterval(rescue),
-			func() (river.JobArgs, *river.InsertOpts) { return RescueArgs{}, nil },
+		river.NewPeriodicJob(river.PeriodicInterval(rescue), rescueIfNeeded(st),
 			&river.PeriodicJobOpts{ID: "rescue", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(prune),
 			func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "prune", RunOnStart: true}))
+}
+
+// rescueIfNeeded is the rescue's periodic constructor: no job (nil) unless a pull or push is running
+// without its lock (store.HasOrphanedJobs), so an idle or healthy deployment does not complete a rescue
+// job every RescueEvery (1,440 a day in the River UI). When the check fails the rescue is inserted anyway.
+func rescueIfNeeded(st *store.Store) river.PeriodicJobConstructor {
+	return func() (river.JobArgs, *river.InsertOpts) {
+		ctx, cancel := context.WithTimeout(context.Background(), sweepCheckTimeout)
+		defer cancel()
+		orphaned, err := st.HasOrphanedJobs(ctx, PullArgs{}.Kind(), PushArgs{}.Kind())
+		if err != nil {
+			slog.Default().Warn("rescue: cannot look for orphaned jobs; rescuing anyway", "err", err)
+			return RescueArgs{}, nil
+		}
+		if !orphaned {
+			return nil, nil
+		}
+		return RescueArgs{}, nil
+	}
 }

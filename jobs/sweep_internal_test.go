@@ -62,3 +62,43 @@ func TestRiverProducerCountsAtDebug(t *testing.T) {
 	debug.Info("producer: Producer job counts", "queue", "pull")
 	require.Contains(t, buf.String(), "level=DEBUG msg=\"producer: Producer job counts\" queue=pull")
 }
+
+// TestRescueOnlyWhenOrphaned: the periodic rescue inserts no job while no pull or push is running, nor
+// while the running ones hold their locks (a healthy worker); one as soon as a running job's lock is free
+// (its process died), and one when it cannot tell.
+func TestRescueOnlyWhenOrphaned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	st := store.New(pool)
+	construct := rescueIfNeeded(st)
+
+	args, _ := construct()
+	require.Nil(t, args, "nothing running: no rescue job")
+
+	_, err := pool.Exec(ctx, `INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, attempted_at, attempted_by) VALUES
+		('{"entity":"tickets","full":false}', 'halosync_pull', 25, 'pull', 'running', 1, now(), '{live}'),
+		('{"outbox_id":42}', 'halosync_push', 25, 'push', 'running', 1, now(), '{live}')`)
+	require.NoError(t, err)
+	unlockPull, err := st.LockEntity(ctx, "tickets", true)
+	require.NoError(t, err)
+	unlockPush, err := st.LockPush(ctx, 42)
+	require.NoError(t, err)
+	args, _ = construct()
+	require.Nil(t, args, "running jobs holding their locks are alive: no rescue job")
+
+	unlockPush()
+	args, _ = construct()
+	require.IsType(t, RescueArgs{}, args, "a running push without its lock: rescue")
+
+	unlockPull()
+	_, err = pool.Exec(ctx, `DELETE FROM river_job WHERE kind = 'halosync_push'`)
+	require.NoError(t, err)
+	args, _ = construct()
+	require.IsType(t, RescueArgs{}, args, "a running pull without its lock: rescue")
+
+	closed := testdb.New(t)
+	closed.Close()
+	args, _ = rescueIfNeeded(store.New(closed))()
+	require.IsType(t, RescueArgs{}, args, "cannot check: rescue anyway")
+}

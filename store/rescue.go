@@ -166,3 +166,52 @@ func (s *Store) TouchRunningJob(ctx context.Context, id int64) (bool, error) {
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// HasOrphanedJobs reports whether a pull (pullKind) or push (pushKind) job is running without its advisory
+// lock held by anyone, i.e. whether RescueOrphanedPulls or RescueOrphanedPushes would rescue something. It
+// only reads (pg_locks): the periodic rescue asks it first so an idle deployment completes no rescue job
+// every minute. A session advisory lock on a bigint key shows in pg_locks as classid = its high 32 bits,
+// objid = its low 32 bits, objsubid = 1.
+func (s *Store) HasOrphanedJobs(ctx context.Context, pullKind, pushKind string) (bool, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT kind, coalesce(args->>'entity', ''), coalesce(args->>'outbox_id', '')
+		FROM river_job WHERE kind = ANY($1) AND state = 'running'`, []string{pullKind, pushKind})
+	if err != nil {
+		return false, fmt.Errorf("error listing running jobs: %w", err)
+	}
+	var keys []int64
+	for rows.Next() {
+		var kind, entity, outbox string
+		if err := rows.Scan(&kind, &entity, &outbox); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("error listing running jobs: %w", err)
+		}
+		switch {
+		case kind == pullKind && entity != "":
+			keys = append(keys, entityLockKey(entity))
+		case kind == pushKind && outbox != "":
+			var id int64
+			if _, err := fmt.Sscan(outbox, &id); err == nil {
+				keys = append(keys, pushLockKey(id))
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("error listing running jobs: %w", err)
+	}
+	if len(keys) == 0 {
+		return false, nil
+	}
+	var orphaned bool
+	err = s.Pool.QueryRow(ctx, `SELECT EXISTS (
+		SELECT 1 FROM unnest($1::bigint[]) AS k(key)
+		WHERE NOT EXISTS (SELECT 1 FROM pg_locks l
+			WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			  AND l.classid = ((k.key >> 32) & 4294967295)::oid
+			  AND l.objid = (k.key & 4294967295)::oid))`, keys).Scan(&orphaned)
+	if err != nil {
+		return false, fmt.Errorf("error looking for orphaned jobs: %w", err)
+	}
+	return orphaned, nil
+}
