@@ -141,6 +141,6 @@ func TestConfigMasksSecrets(t *testing.T) {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "HALO_CLIENT_SECRET=********")
-	require.Contains(t, out, "DATABASE_URL=postgres://halosync:%2A%2A%2A%2A%2A%2A%2A%2A@db:5432/halosync")
+	require.Contains(t, out, "DATABASE_URL=postgres://halosync:********@db:5432/halosync")
 	require.Contains(t, out, "HALO_CLIENT_ID=client-123")
 }
