@@ -93,6 +93,13 @@ func loadConfig() (*Config, error) {
 		return nil, fmt.Errorf("HALOSYNC_MASS_DELETE_SHARE: expected a share between 0 and 1, got %v", c.MassDeleteShare)
 	case c.HaloTimeout <= 0:
 		return nil, fmt.Errorf("HALO_TIMEOUT: expected a positive duration such as 60s, got %v", c.HaloTimeout)
+	case c.FullInterval < 0:
+		// A negative interval would silently disable the reconcile, which only 0 is documented to do.
+		return nil, fmt.Errorf("HALOSYNC_FULL_INTERVAL: expected a duration such as 24h (0 disables), got %v", c.FullInterval)
+	case c.Overlap <= 0:
+		// The puller replaces a zero or negative overlap by its default: refuse it rather than run
+		// with a window the operator did not ask for.
+		return nil, fmt.Errorf("HALOSYNC_OVERLAP: expected a positive duration such as 5m, got %v", c.Overlap)
 	}
 	for _, iv := range []struct {
 		name string

@@ -93,6 +93,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"HALO_ON_PREMISE", "maybe", "HALO_ON_PREMISE: expected true or false", false},
 		{"HALO_TIMEOUT", "soon", "HALO_TIMEOUT: expected a duration", false},
 		{"HALOSYNC_WORKERS", "0", "HALOSYNC_WORKERS: expected a positive number", false},
+		{"HALOSYNC_FULL_INTERVAL", "-1h", "HALOSYNC_FULL_INTERVAL: expected a duration such as 24h (0 disables)", false},
+		{"HALOSYNC_OVERLAP", "-5m", "HALOSYNC_OVERLAP: expected a positive duration", false},
+		{"HALOSYNC_OVERLAP", "0s", "HALOSYNC_OVERLAP: expected a positive duration", false},
 		{"HALO_RATE_LIMIT", "300", "HALO_RATE_LIMIT: expected requests/window", false},
 		{"HALOSYNC_LOG_LEVEL", "loud", "HALOSYNC_LOG_LEVEL: expected debug, info, warn or error", false},
 		{"HALO_RESOURCE_SERVER", "http://acme.halopsa.com", "HALO_RESOURCE_SERVER:", true},
@@ -138,6 +141,6 @@ func TestConfigMasksSecrets(t *testing.T) {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "HALO_CLIENT_SECRET=********")
-	require.Contains(t, out, "DATABASE_URL=postgres://halosync:%2A%2A%2A%2A%2A%2A%2A%2A@db:5432/halosync")
+	require.Contains(t, out, "DATABASE_URL=postgres://halosync:********@db:5432/halosync")
 	require.Contains(t, out, "HALO_CLIENT_ID=client-123")
 }

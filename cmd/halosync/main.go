@@ -42,7 +42,7 @@ func main() {
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "halosync:", err)
+		fmt.Fprintln(os.Stderr, "halosync:", oneLine(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -109,11 +109,11 @@ func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error)
 	}
 	applyPool(opts, pcfg)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
-		return nil, fmt.Errorf("database: %w", redactError(err, cfg.DatabaseURL))
+		return nil, fmt.Errorf("DATABASE_URL %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))
 	}
 	if err := a.pool.Ping(ctx); err != nil {
 		a.pool.Close()
-		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))
+		return nil, fmt.Errorf("DATABASE_URL %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))
 	}
 	a.store.Pool = a.pool
 	applyApp(opts, a)
@@ -189,4 +189,10 @@ func newMigrateCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// oneLine folds an error's text onto one line: the CLI promises one line on stderr, and some causes
+// (pgx lists every address it tried, each on a line of its own) span several.
+func oneLine(msg string) string {
+	return strings.Join(strings.Fields(msg), " ")
 }

@@ -222,6 +222,8 @@ func TestRejectsCommands(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &views))
 	require.Len(t, views, 1)
 	require.Equal(t, "not json", views[0].Raw)
+	_, _, err = runCmd(t, env, "rejects", "--entity", "client")
+	require.ErrorContains(t, err, `--entity "client": expected one of`, "a misspelt entity is refused, not answered with no rejects")
 
 	out, _, err = runCmd(t, env, "rejects", "retry")
 	require.NoError(t, err)

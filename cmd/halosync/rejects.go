@@ -29,6 +29,10 @@ func newRejectsCmd() *cobra.Command {
 		Example: "  halosync rejects\n  halosync rejects --entity tickets --json\n  halosync rejects retry",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A misspelt entity would list "no rejects" and hide the ones there are.
+			if entity != "" && !hsync.IsEntity(entity) && entity != hsync.Actions {
+				return fmt.Errorf("--entity %q: expected one of %s, actions", entity, strings.Join(hsync.PullOrder, ", "))
+			}
 			ctx := cmd.Context()
 			a, err := openOps(ctx)
 			if err != nil {

@@ -32,9 +32,11 @@ func redactURL(s string) string {
 		s = urlUserinfo.ReplaceAllString(s, "${1}"+mask+"${3}")
 		return urlPassword.ReplaceAllString(s, "${1}"+mask)
 	}
+	masked := false
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), mask)
+			masked = true
 		}
 	}
 	if u.RawQuery != "" {
@@ -47,7 +49,12 @@ func redactURL(s string) string {
 		}
 		u.RawQuery = strings.Join(parts, "&")
 	}
-	return u.String()
+	out := u.String()
+	if masked {
+		// url escapes the mask's asterisks in userinfo (%2A); show it as written everywhere else.
+		out = strings.Replace(out, ":"+strings.Repeat("%2A", len(mask))+"@", ":"+mask+"@", 1)
+	}
+	return out
 }
 
 func isPasswordKey(k string) bool {

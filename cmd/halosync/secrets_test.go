@@ -47,6 +47,18 @@ func TestBinaryMasksDatabasePasswords(t *testing.T) {
 	}
 }
 
+// TestBinaryDatabaseErrorIsOneLine: a database that cannot be reached fails the command with one line on
+// stderr naming DATABASE_URL, its password shown as the mask (pgx lists each address it tried on a line of
+// its own: with the default sslmode it tries twice; and url escaped the mask to %2A%2A…).
+func TestBinaryDatabaseErrorIsOneLine(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://halosync:one-line-s3cret@127.0.0.1:1/halosync"}
+	_, errOut, code := runBinary(t, env, "status")
+	require.NotZero(t, code)
+	require.Equal(t, 1, strings.Count(errOut, "\n"), "one line:\n%s", errOut)
+	require.True(t, strings.HasPrefix(errOut, "halosync: DATABASE_URL postgres://halosync:********@127.0.0.1:1/"), errOut)
+	require.NotContains(t, errOut, "one-line-s3cret")
+}
+
 // evilHost records every request that reaches the host a redirect names.
 type evilHost struct {
 	*httptest.Server
