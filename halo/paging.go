@@ -26,8 +26,11 @@ type Page[T any] struct {
 	Rows []T
 	// Bad holds rows that came back but could not be decoded into T. They do not stop
 	// the walk: the caller records them (e.g. in a rejects table) and goes on.
-	Bad         []BadRow
-	PageNo      int // 1-based page number (as requested, or as echoed by Halo)
+	Bad    []BadRow
+	PageNo int // 1-based page number (as requested, or as echoed by Halo)
+	// Asked is the page_no this page was requested with (PageNo may be
+	// Halo's echo): a resumable walk records Asked+1 as where to go on.
+	Asked       int
 	RecordCount int // Halo's total of matching rows; -1 when the reply has no count
 	// End is set on the last page of a walk that reached its end (a short,
 	// empty or repeated page, or the one reply of an unpaged list); such a
@@ -100,6 +103,16 @@ type ListOptions struct {
 	// unpaged by default. Every other list (Agent and the lookups included)
 	// always pages.
 	Paged bool
+	// StartPage resumes a paged walk at this page_no (0 or 1: from the
+	// start), and Listed is how many distinct rows its earlier part listed,
+	// so the end of the walk compares the whole walk with record_count.
+	StartPage int
+	Listed    int
+	// Seen are keys (as the walk de-duplicates them: "42", or "42/3" for
+	// an action) that the resumed walk's earlier part listed last: the
+	// page it starts at is read again, and these are dropped from it as
+	// repeats without ending the walk.
+	Seen []string
 }
 
 // endpoint describes one list endpoint.
@@ -137,9 +150,16 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 	}
 	paged := ep.paged || o.Paged
 	return func(yield func(Page[T], error) bool) {
-		seen := make(map[string]struct{})
-		collected, firstLen := 0, 0
-		for pageNo := 1; ; pageNo++ {
+		seen := make(map[string]struct{}, len(o.Seen))
+		for _, k := range o.Seen {
+			seen["k:"+k] = struct{}{}
+		}
+		collected, firstLen := max(o.Listed, 0), 0
+		start := 1
+		if paged && o.StartPage > 1 {
+			start = o.StartPage
+		}
+		for pageNo := start; ; pageNo++ {
 			if pageNo > maxPages {
 				yield(Page[T]{}, fmt.Errorf("halo: GET %s: gave up after %d pages", ep.path, maxPages))
 				return
@@ -163,7 +183,7 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: %w", ep.path, pageNo, err))
 				return
 			}
-			page := Page[T]{PageNo: pageNo, RecordCount: rc}
+			page := Page[T]{PageNo: pageNo, Asked: pageNo, RecordCount: rc}
 			if echoed.pageNo > 0 {
 				page.PageNo = echoed.pageNo
 			}
@@ -177,14 +197,16 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				return
 			}
 			collected += fresh
-			if pageNo == 1 {
+			if pageNo == start {
+				// The first page read (page 1, or where a resumed walk
+				// starts) sets the size later pages are held to.
 				firstLen = len(raws)
 			}
 			limit := pageSize
 			if echoed.pageSize > 0 && echoed.pageSize < limit {
 				limit = echoed.pageSize
 			}
-			if pageNo > 1 && firstLen < limit {
+			if pageNo > start && firstLen < limit {
 				limit = firstLen
 			}
 			switch {
@@ -192,7 +214,9 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				page.End = newWalkEnd(collected, rc, "single reply")
 			case len(raws) == 0:
 				page.End = newWalkEnd(collected, rc, "empty page")
-			case fresh == 0:
+			case fresh == 0 && !(pageNo == start && len(o.Seen) > 0):
+				// (The page a resumed walk starts at is expected to
+				// repeat what its earlier part listed.)
 				page.End = newWalkEnd(collected, rc, "repeated page")
 			case len(raws) < limit && (rc < 0 || collected >= rc):
 				page.End = newWalkEnd(collected, rc, "short page")

@@ -22,6 +22,12 @@ type EntityState struct {
 	IncrementalHonoured *bool
 	BulkActions         *bool
 	UpdatedAt           time.Time // set by SaveState
+	// The resumable full walk in progress (see Store.SaveWalk), read-only
+	// here: SaveState leaves these columns alone.
+	WalkPage      *int       // next page to read; nil: no walk in progress
+	WalkListed    int64      // rows its earlier part listed
+	WalkStartedAt *time.Time // when its first part started, on Halo's clock
+	RecentDoneAt  *time.Time // tickets: when the first sync's recent window was stored
 }
 
 // GetState returns the state of entity. A never-synced entity gives a zero state (only Entity set), not an
@@ -29,9 +35,10 @@ type EntityState struct {
 func (s *Store) GetState(ctx context.Context, q Querier, entity string) (*EntityState, error) {
 	st := &EntityState{Entity: entity}
 	err := q.QueryRow(ctx, `SELECT cursor, last_pull_at, last_success_at, last_full_at, rows, last_error,
-       incremental_honoured, bulk_actions, updated_at
+       incremental_honoured, bulk_actions, updated_at, walk_page, coalesce(walk_listed, 0), walk_started_at, recent_done_at
 FROM halosync.entity_state WHERE entity = $1`, entity).Scan(&st.Cursor, &st.LastPullAt, &st.LastSuccessAt,
-		&st.LastFullAt, &st.Rows, &st.LastError, &st.IncrementalHonoured, &st.BulkActions, &st.UpdatedAt)
+		&st.LastFullAt, &st.Rows, &st.LastError, &st.IncrementalHonoured, &st.BulkActions, &st.UpdatedAt,
+		&st.WalkPage, &st.WalkListed, &st.WalkStartedAt, &st.RecentDoneAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
 	}

@@ -125,3 +125,10 @@ func nonNilInt64s(ids []int64) []int64 {
 	}
 	return ids
 }
+
+func nonNilStrings(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}

@@ -95,6 +95,7 @@ func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error)
 		mode = "full"
 	}
 	ar.run = &store.Run{Entity: Actions, Mode: mode, StartedAt: ar.started}
+	ar.resumable = ar.fullWalk
 	if ar.run.ID, err = p.Store.StartRun(ctx, Actions, mode); err != nil {
 		return nil, fmt.Errorf("pull actions: start run: %w", err)
 	}
@@ -123,6 +124,11 @@ func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
 		ar.state.BulkActions = &ok
 		if ok {
 			return nil
+		}
+		// The bulk walk is abandoned: a later one starts from page 1.
+		ar.end = nil
+		if err := p.Store.ClearWalk(ctx, p.Store.Pool, Actions, false); err != nil {
+			return err
 		}
 		p.logger().Info("bulk actions listing not supported by this Halo; reading actions per ticket")
 	}
@@ -230,11 +236,16 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var seenTickets, seenIDs []int64
 	unkeyed := 0
-	first := true
 	recordCount := 0
 	pb := newPageBatch(store.Tables[Actions])
+	opts := halo.ListOptions{}
+	if err := p.resumeWalk(ctx, ar, &opts); err != nil {
+		return false, err
+	}
+	// Only a walk from page 1 can tell an empty listing from a broken one.
+	first := opts.StartPage <= 1
+	var end *halo.WalkEnd
 	// The rows are built (and their raw JSON checked, see store.RowFrom) on
 	// the reading goroutine, ahead of the storing one.
 	type actionPage struct {
@@ -243,7 +254,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	}
 	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[actionPage, error] {
 		return func(yield func(actionPage, error) bool) {
-			for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{}) {
+			for page, err := range p.Halo.Actions(ctx, &opts) {
 				ap := actionPage{Page: page}
 				if err == nil {
 					ap.rows = make([]store.Row, 0, len(page.Rows))
@@ -303,8 +314,8 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 				return false, nil
 			}
 			rows = append(rows, ar.track(page.rows[i]))
-			seenTickets = append(seenTickets, int64(a.TicketID))
-			seenIDs = append(seenIDs, int64(a.ID))
+			ar.seenTickets = append(ar.seenTickets, int64(a.TicketID))
+			ar.seen = append(ar.seen, int64(a.ID))
 		}
 		for _, b := range page.Bad {
 			// A rejected action still exists in Halo: it counts as seen.
@@ -313,7 +324,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 				unkeyed++
 				continue
 			}
-			seenTickets, seenIDs = append(seenTickets, t), append(seenIDs, a)
+			ar.seenTickets, ar.seen = append(ar.seenTickets, t), append(ar.seen, a)
 		}
 		if pb.overlaps(rows) {
 			if err := p.storeBatch(ctx, ar, pb); err != nil {
@@ -323,7 +334,10 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		ar.total = page.RecordCount
 		ar.fetched += len(page.Rows) + len(page.Bad)
 		ar.run.Fetched += int64(len(page.Rows) + len(page.Bad))
-		pb.add(rows, page.Bad, nil, pageMark{fetched: ar.fetched, total: ar.total})
+		if page.End != nil {
+			end = page.End
+		}
+		pb.add(rows, page.Bad, nil, pageMark{fetched: ar.fetched, total: ar.total, page: page.Asked})
 		if pb.full() {
 			if err := p.storeBatch(ctx, ar, pb); err != nil {
 				return false, fmt.Errorf("store actions page: %w", err)
@@ -333,6 +347,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	if err := p.storeBatch(ctx, ar, pb); err != nil {
 		return false, fmt.Errorf("store actions page: %w", err)
 	}
+	ar.end = end // reached, and stored
 	if first && queued > 0 {
 		return false, nil
 	}
@@ -350,7 +365,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		if err != nil {
 			return err
 		}
-		missing, err := p.Store.CountMissingActions(ctx, tx, seenTickets, seenIDs)
+		missing, err := p.Store.CountMissingActions(ctx, tx, ar.seenTickets, ar.seen)
 		if err != nil {
 			return err
 		}
@@ -358,7 +373,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			return &MassDeleteError{Entity: Actions, Missing: missing, Total: live, Share: p.share()}
 		}
 		if missing > 0 {
-			n, err := p.Store.TombstoneMissingActionPairs(ctx, tx, seenTickets, seenIDs)
+			n, err := p.Store.TombstoneMissingActionPairs(ctx, tx, ar.seenTickets, ar.seen)
 			if err != nil {
 				return err
 			}

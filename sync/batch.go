@@ -28,8 +28,9 @@ type pageBatch struct {
 	pages []pageMark
 }
 
-// pageMark is the progress of a walk after one page.
-type pageMark struct{ fetched, total int }
+// pageMark is the progress of a walk after one page: rows listed so far,
+// record_count, and the page_no the page was asked with.
+type pageMark struct{ fetched, total, page int }
 
 func newPageBatch(t *store.Table) *pageBatch {
 	return &pageBatch{table: t, keys: make(map[string]struct{}, batchRows+100)}

@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/halosync/halosync/store"
 )
@@ -16,10 +18,27 @@ func (p *Puller) Cycle(ctx context.Context, entities []string, full bool) ([]*st
 	}
 	var runs []*store.Run
 	var errs []error
+	// A first sync stores the recent tickets and actions (PullRecent) right
+	// after the lookups, before the other entities and the ticket history.
+	recentDone, failed := !slices.Contains(entities, Tickets), false
 	for _, e := range entities {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
 			break
+		}
+		if !recentDone && !lookups[e] {
+			recentDone = true
+			rs, err := p.PullRecent(ctx)
+			runs = append(runs, rs...)
+			if err != nil {
+				// Reported as the tickets pull's failure; that pull
+				// would only meet the same error (or an open breaker).
+				errs = append(errs, fmt.Errorf("pull %s: %w", Tickets, err))
+				failed = true
+			}
+		}
+		if e == Tickets && failed {
+			continue
 		}
 		rs, err := p.Pull(ctx, e, full)
 		runs = append(runs, rs...)
@@ -29,3 +48,6 @@ func (p *Puller) Cycle(ctx context.Context, entities []string, full bool) ([]*st
 	}
 	return runs, errors.Join(errs...)
 }
+
+// lookups are the small entities a cycle pulls before the recent window.
+var lookups = map[string]bool{Statuses: true, TicketTypes: true, Teams: true, Priorities: true, Agents: true}

@@ -65,6 +65,7 @@ type batch struct {
 	rows        []store.Row
 	bad         []halo.BadRow
 	recordCount int
+	page        int // the page_no it was asked with
 	// end is set on the last batch of a walk that reached its end.
 	end *halo.WalkEnd
 	// tickets holds the decoded tickets of a tickets page, so the pull can
@@ -72,8 +73,9 @@ type batch struct {
 	tickets []halo.Ticket
 }
 
-// walkFunc lists one entity with the given filters, page by page.
-type walkFunc func(ctx context.Context, c *halo.Client, params url.Values) iter.Seq2[batch, error]
+// walkFunc lists one entity page by page (opts: filters, and where a
+// resumed walk starts).
+type walkFunc func(ctx context.Context, c *halo.Client, opts halo.ListOptions) iter.Seq2[batch, error]
 
 // spec describes how one entity is read and stored.
 type spec struct {
@@ -109,14 +111,14 @@ var specs = map[string]*spec{
 
 // walker adapts one typed list method of the halo client to a walkFunc.
 func walker[T any](entity string, list func(*halo.Client, context.Context, *halo.ListOptions) iter.Seq2[halo.Page[T], error], toRow func(T) map[string]any) walkFunc {
-	return func(ctx context.Context, c *halo.Client, params url.Values) iter.Seq2[batch, error] {
+	return func(ctx context.Context, c *halo.Client, opts halo.ListOptions) iter.Seq2[batch, error] {
 		return func(yield func(batch, error) bool) {
-			for page, err := range list(c, ctx, &halo.ListOptions{Params: params}) {
+			for page, err := range list(c, ctx, &opts) {
 				if err != nil {
 					yield(batch{}, err)
 					return
 				}
-				b := batch{bad: page.Bad, recordCount: page.RecordCount, end: page.End, rows: make([]store.Row, 0, len(page.Rows))}
+				b := batch{bad: page.Bad, recordCount: page.RecordCount, page: page.Asked, end: page.End, rows: make([]store.Row, 0, len(page.Rows))}
 				for _, rec := range page.Rows {
 					b.rows = append(b.rows, store.Tables[entity].RowFrom(toRow(rec)))
 				}
@@ -128,14 +130,14 @@ func walker[T any](entity string, list func(*halo.Client, context.Context, *halo
 	}
 }
 
-func ticketWalker(ctx context.Context, c *halo.Client, params url.Values) iter.Seq2[batch, error] {
+func ticketWalker(ctx context.Context, c *halo.Client, opts halo.ListOptions) iter.Seq2[batch, error] {
 	return func(yield func(batch, error) bool) {
-		for page, err := range c.Tickets(ctx, &halo.ListOptions{Params: params}) {
+		for page, err := range c.Tickets(ctx, &opts) {
 			if err != nil {
 				yield(batch{}, err)
 				return
 			}
-			b := batch{bad: page.Bad, recordCount: page.RecordCount, end: page.End, tickets: page.Rows, rows: make([]store.Row, 0, len(page.Rows))}
+			b := batch{bad: page.Bad, recordCount: page.RecordCount, page: page.Asked, end: page.End, tickets: page.Rows, rows: make([]store.Row, 0, len(page.Rows))}
 			for _, t := range page.Rows {
 				b.rows = append(b.rows, store.Tables[Tickets].RowFrom(ticketRow(t)))
 			}

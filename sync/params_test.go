@@ -22,7 +22,7 @@ var contractParams = map[string]map[string]string{
 	"GET /api/users":           {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2"},
 	"GET /api/asset":           {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4"},
 	"GET /api/clientcontract":  {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2"},
-	"GET /api/tickets":         {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "lastupdatefromdate": "HA §4", "deleted": "HA §3.2, §4"},
+	"GET /api/tickets":         {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "lastupdatefromdate": "HA §4", "deleted": "HA §3.2, §4", "order": "HA §2, SW /Tickets", "orderdesc": "HA §2, HAM corrections, SW /Tickets"},
 	"GET /api/actions":         {"pageinate": "HA §12.12", "page_size": "HA §12.12", "page_no": "HA §12.12", "ticket_id": "HA §3.2", "startdate": "HA §3.2", "includehtmlnote": "HA §5.6, SW /Actions"},
 	"GET /api/agent":           {"pageinate": "HAM /Agent", "page_size": "HAM /Agent", "page_no": "HAM /Agent", "includeenabled": "HA §3.2", "includedisabled": "HA §3.2", "includeunassigned": "HA §3.2", "includeapiagents": "SW /Agent"},
 	"GET /api/status":          {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)", "showall": "HA §3.2"},
@@ -38,7 +38,7 @@ var contractParams = map[string]map[string]string{
 var booleanParams = map[string]bool{
 	"pageinate": true, "includeinactive": true, "includeactive": true, "deleted": true, "includehtmlnote": true,
 	"includeenabled": true, "includedisabled": true, "includeunassigned": true, "includeapiagents": true,
-	"showall": true, "showinactive": true,
+	"showall": true, "showinactive": true, "orderdesc": true,
 }
 
 var idSegment = regexp.MustCompile(`/\d+$`)
@@ -83,6 +83,7 @@ func TestEveryQueryParameterIsInTheContract(t *testing.T) {
 		"GET /api/agent pageinate", "GET /api/agent includeapiagents", "GET /api/actions includehtmlnote",
 		"GET /api/status pageinate", "GET /api/team pageinate", "GET /api/tickettype pageinate", "GET /api/priority pageinate",
 		"DELETE /api/tickets/{id} reason", "GET /api/tickets deleted", "GET /api/site lastupdatefromdate",
+		"GET /api/tickets orderdesc",
 	} {
 		require.True(t, seen[must], "expected the sync to send %s", must)
 	}

@@ -23,7 +23,7 @@ func (p *Puller) probeFilter(ctx context.Context, pr *pullRun) error {
 	params := url.Values{}
 	maps.Copy(params, pr.spec.inactiveParams)
 	params.Set("lastupdatefromdate", halo.FormatQueryTime(time.Now().Add(p.Halo.ClockOffset()+24*time.Hour)))
-	for b, err := range pr.spec.walk(ctx, p.Halo, params) {
+	for b, err := range pr.spec.walk(ctx, p.Halo, halo.ListOptions{Params: params}) {
 		if err != nil {
 			return err
 		}

@@ -121,6 +121,17 @@ type pullRun struct {
 	reconciled bool
 	// offset is Halo's clock minus ours, as of the end of the walk.
 	offset time.Duration
+	// resumable: a full walk that records its position and keys with
+	// every stored batch (see store.SaveWalk) and continues from them.
+	resumable bool
+	// walkStart is when the walk (its first part, if resumed) started on
+	// Halo's clock; nil until its first batch is stored.
+	walkStart *time.Time
+	// seenTickets pairs with seen for actions (ticket of each action id).
+	seenTickets []int64
+	// savedSeen, savedText, savedTickets: how much of seen, seenText and
+	// seenTickets is already recorded in halosync.walk_seen.
+	savedSeen, savedText, savedTickets int
 }
 
 // haloStart is when the pull started on Halo's clock (from the Date
@@ -180,9 +191,16 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 	}
 	defer unlock()
 
+	var runs []*store.Run
+	if entity == Tickets {
+		// A first sync stores the recent window before the history.
+		if runs, err = p.recent(ctx); err != nil {
+			return runs, fmt.Errorf("pull %s: %w", entity, err)
+		}
+	}
 	st, err := p.Store.GetState(ctx, p.Store.Pool, entity)
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: read state: %w", entity, err)
+		return runs, fmt.Errorf("pull %s: read state: %w", entity, err)
 	}
 	pr := &pullRun{spec: sp, state: st, started: time.Now()}
 	pr.fullWalk = full || st.Cursor == nil || sp.strategy == FullOnly ||
@@ -191,6 +209,7 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 	if pr.fullWalk {
 		mode = "full"
 	}
+	pr.resumable = pr.fullWalk
 	pr.run = &store.Run{Entity: entity, Mode: mode, StartedAt: pr.started}
 	if pr.run.ID, err = p.Store.StartRun(ctx, entity, mode); err != nil {
 		return nil, fmt.Errorf("pull %s: start run: %w", entity, err)
@@ -206,7 +225,7 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 	if p.ProgressFunc != nil {
 		p.ProgressFunc(Progress{Entity: entity, Fetched: pr.fetched, Total: pr.total, Requests: pr.run.Requests, Started: pr.started, Done: true})
 	}
-	runs := []*store.Run{pr.run}
+	runs = append(runs, pr.run)
 	defer func() { p.analyze(ctx, runs) }() // also after a failed run: what it stored is there to plan for
 	if err != nil {
 		return runs, fmt.Errorf("pull %s: %w", entity, err)
@@ -232,6 +251,9 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 		b := pr.state.Cursor.Add(-p.overlap())
 		pr.bound = &b
 		params.Set("lastupdatefromdate", halo.FormatQueryTime(b))
+	} else if pr.spec.name == Tickets {
+		// Newest first, by a key edits do not move (see resume.go).
+		maps.Copy(params, newestFirst)
 	}
 	if err := p.walk(ctx, pr, params); err != nil {
 		return err
@@ -280,7 +302,15 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error {
 	t := pr.spec.table()
 	pb := newPageBatch(t)
-	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] { return pr.spec.walk(ctx, p.Halo, params) })
+	opts := halo.ListOptions{Params: params}
+	if pr.resumable {
+		if err := p.resumeWalk(ctx, pr, &opts); err != nil {
+			return err
+		}
+	}
+	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] { return pr.spec.walk(ctx, p.Halo, opts) })
+	// The walk has reached its end only once its last page is stored too.
+	var end *halo.WalkEnd
 	for b, err := range pages {
 		if err != nil {
 			// Store what was read before the failure, as page-by-page
@@ -297,7 +327,7 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 		pr.fetched += len(b.rows) + len(b.bad)
 		pr.run.Fetched += int64(len(b.rows) + len(b.bad))
 		if b.end != nil {
-			pr.end = b.end
+			end = b.end
 			if b.end.Anomaly != "" {
 				pr.run.Note("%s: %s", pr.spec.path, b.end.Anomaly)
 				p.logger().Warn("record_count disagrees with the rows listed", "entity", pr.spec.name, "anomaly", b.end.Anomaly)
@@ -327,14 +357,18 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 				}
 			}
 		}
-		pb.add(b.rows, b.bad, b.tickets, pageMark{fetched: pr.fetched, total: pr.total})
+		pb.add(b.rows, b.bad, b.tickets, pageMark{fetched: pr.fetched, total: pr.total, page: b.page})
 		if pb.full() {
 			if err := p.storeBatch(ctx, pr, pb); err != nil {
 				return err
 			}
 		}
 	}
-	return p.storeBatch(ctx, pr, pb)
+	if err := p.storeBatch(ctx, pr, pb); err != nil {
+		return err
+	}
+	pr.end = end
+	return nil
 }
 
 // storeBatch stores the gathered pages of a walk in one transaction: the
@@ -357,11 +391,15 @@ func (p *Puller) storeBatch(ctx context.Context, pr *pullRun, pb *pageBatch) err
 		pr.run.Inserted += int64(res.Inserted)
 		pr.run.Updated += int64(res.Updated)
 		pr.run.Unchanged += int64(res.Unchanged)
-		return p.reject(ctx, tx, pr, pb.bad, res.Rejected)
+		if err := p.reject(ctx, tx, pr, pb.bad, res.Rejected); err != nil {
+			return err
+		}
+		return p.saveWalk(ctx, tx, pr, pb.pages[len(pb.pages)-1])
 	})
 	if err != nil {
 		return fmt.Errorf("store page: %w", err)
 	}
+	pr.walkSaved()
 	for _, m := range pb.pages {
 		p.progressAt(pr, m)
 	}
@@ -448,7 +486,10 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 		if pr.reconciled {
 			st.LastFullAt = &now
 		}
+		c, walked := pr.cursorAfterWalk()
 		switch {
+		case walked:
+			st.Cursor = &c
 		case !pr.maxSeen.IsZero() && (st.Cursor == nil || pr.maxSeen.After(*st.Cursor)):
 			c := pr.maxSeen
 			st.Cursor = &c
@@ -480,6 +521,13 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 		}
 		if err := p.Store.SaveState(ctx, tx, st); err != nil {
 			return err
+		}
+		if pr.resumable && pr.end != nil {
+			// The walk reached its end (reconciled or not): the next full
+			// walk starts from page 1.
+			if err := p.Store.ClearWalk(ctx, tx, pr.spec.name, true); err != nil {
+				return err
+			}
 		}
 		return p.Store.FinishRun(ctx, tx, pr.run)
 	})

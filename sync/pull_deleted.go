@@ -32,7 +32,7 @@ func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
 		params.Set("lastupdatefromdate", halo.FormatQueryTime(*pr.bound))
 	}
 	var ids, unsure []int64
-	for b, err := range ticketWalker(ctx, p.Halo, params) {
+	for b, err := range ticketWalker(ctx, p.Halo, halo.ListOptions{Params: params}) {
 		if err != nil {
 			return fmt.Errorf("deleted tickets: %w", err)
 		}

@@ -1,8 +1,10 @@
 package halofake
 
 import (
+	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -118,7 +120,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 	lo, hi := pg.window()
 	total := 0
 	var rows []obj
-	for _, rec := range t.rows {
+	for _, rec := range ordered(t.rows, p) {
 		if !keep(rec) {
 			continue
 		}
@@ -298,4 +300,16 @@ func (s *Server) listActions(w http.ResponseWriter, p params) {
 		env = append(env, kv{"page_no", pg.no}, kv{"page_size", pg.size})
 	}
 	writeJSONStatus(w, http.StatusOK, append(env, kv{"record_count", total}, kv{"actions", rows}))
+}
+
+// ordered yields rows in the order a list asks for: by id (the stored
+// order) unless order=id with orderdesc=true, newest first. Halo reads only
+// true/false: orderdesc=1 is not "true" and lists the oldest first
+// (halo-api-more.md, corrections). Other order fields are not modelled.
+func ordered(rows []*record, p params) iter.Seq2[int, *record] {
+	desc := strings.EqualFold(strings.TrimSpace(p["order"]), "id") && strings.EqualFold(strings.TrimSpace(p["orderdesc"]), "true")
+	if !desc {
+		return slices.All(rows)
+	}
+	return slices.Backward(rows)
 }

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// A full walk of a large entity takes hours of Halo's request budget, so it
+// is resumable (issue 19): every stored batch of pages records, in the same
+// transaction as its rows, the next page to read and the keys the batch
+// listed. A process killed at any point continues from the last committed
+// batch; the keys let the resumed walk's delete reconciliation know what its
+// earlier part saw, so "reconcile only after a complete walk" still holds.
+
+// WalkSeen is what a walk's earlier parts listed.
+type WalkSeen struct {
+	IDs       []int64  // integer keys (actions: action ids)
+	TicketIDs []int64  // actions: the ticket of each id, by position
+	Text      []string // text keys (priorities)
+}
+
+// MarkWalkStart records when a walk of entity began, on Halo's clock, unless
+// a walk in progress already recorded its start (a resumed walk keeps the
+// first part's). Committed before or with the walk's first rows.
+func (s *Store) MarkWalkStart(ctx context.Context, q Querier, entity string, at time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO halosync.entity_state AS e (entity, walk_started_at) VALUES ($1, $2)
+ON CONFLICT (entity) DO UPDATE SET walk_started_at = coalesce(e.walk_started_at, EXCLUDED.walk_started_at)`, entity, at)
+	if err != nil {
+		return fmt.Errorf("record start of %s walk: %w", entity, err)
+	}
+	return nil
+}
+
+// SaveWalk records a walk's position (the next page to read and the rows
+// listed so far) and the keys of the batch just stored. Call it with the
+// transaction that stored the batch.
+func (s *Store) SaveWalk(ctx context.Context, q Querier, entity string, nextPage int, listed int64, seen WalkSeen) error {
+	_, err := q.Exec(ctx, `INSERT INTO halosync.entity_state AS e (entity, walk_page, walk_listed) VALUES ($1, $2, $3)
+ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed = EXCLUDED.walk_listed`, entity, nextPage, listed)
+	if err != nil {
+		return fmt.Errorf("record %s walk position: %w", entity, err)
+	}
+	if len(seen.IDs) == 0 && len(seen.Text) == 0 {
+		return nil
+	}
+	_, err = q.Exec(ctx, `INSERT INTO halosync.walk_seen (entity, ids, ticket_ids, text_ids) VALUES ($1, $2, $3, $4)`,
+		entity, nonNilInt64s(seen.IDs), nonNilInt64s(seen.TicketIDs), nonNilStrings(seen.Text))
+	if err != nil {
+		return fmt.Errorf("record %s walk keys: %w", entity, err)
+	}
+	return nil
+}
+
+// LoadWalkSeen returns every key the walk of entity in progress has listed.
+func (s *Store) LoadWalkSeen(ctx context.Context, q Querier, entity string) (WalkSeen, error) {
+	var w WalkSeen
+	rows, err := q.Query(ctx, `SELECT ids, ticket_ids, text_ids FROM halosync.walk_seen WHERE entity = $1 ORDER BY seq`, entity)
+	if err != nil {
+		return w, fmt.Errorf("read %s walk keys: %w", entity, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ids, tickets []int64
+		var text []string
+		if err := rows.Scan(&ids, &tickets, &text); err != nil {
+			return w, fmt.Errorf("read %s walk keys: %w", entity, err)
+		}
+		w.IDs = append(w.IDs, ids...)
+		w.TicketIDs = append(w.TicketIDs, tickets...)
+		w.Text = append(w.Text, text...)
+	}
+	if err := rows.Err(); err != nil {
+		return w, fmt.Errorf("read %s walk keys: %w", entity, err)
+	}
+	return w, nil
+}
+
+// ClearWalk forgets the walk of entity: its position and keys, and with
+// start also when it started. Called with start when a walk reaches its end,
+// and without before a new walk starts from page 1 (the start a first sync's
+// recent window recorded stays: it is the cursor the whole backfill earns).
+func (s *Store) ClearWalk(ctx context.Context, q Querier, entity string, start bool) error {
+	if _, err := q.Exec(ctx, `UPDATE halosync.entity_state SET walk_page = NULL, walk_listed = NULL,
+    walk_started_at = CASE WHEN $2 THEN NULL ELSE walk_started_at END WHERE entity = $1`, entity, start); err != nil {
+		return fmt.Errorf("clear %s walk: %w", entity, err)
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM halosync.walk_seen WHERE entity = $1`, entity); err != nil {
+		return fmt.Errorf("clear %s walk keys: %w", entity, err)
+	}
+	return nil
+}
+
+// SetRecentDone records that the first sync's recent window of entity is stored.
+func (s *Store) SetRecentDone(ctx context.Context, q Querier, entity string, at time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO halosync.entity_state AS e (entity, recent_done_at) VALUES ($1, $2)
+ON CONFLICT (entity) DO UPDATE SET recent_done_at = EXCLUDED.recent_done_at`, entity, at)
+	if err != nil {
+		return fmt.Errorf("record recent window of %s: %w", entity, err)
+	}
+	return nil
+}
