@@ -3,7 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,26 +128,94 @@ func BenchmarkInitialSync(b *testing.B) {
 	b.ReportMetric(rOn, "req/min-bulk")
 	b.ReportMetric(rOff, "req/min-perticket")
 
-	// Ingest throughput of the bulk-on sync against plain COPY of the same rows.
-	syncRate := float64(on.rows) / on.elapsed.Seconds()
-	copied, copyElapsed, err := copyBaseline(ctx, b, on.pool)
+	// Ingest throughput against plain COPY of the same rows: the bulk-on sync above and two more like it, each
+	// with its COPY baseline; the median of the three runs counts. The second extra run is CPU-profiled.
+	type ingest struct {
+		syncRate, copyRate, ratio float64
+	}
+	var runs []ingest
+	for i := range ingestRuns {
+		r := on
+		if i > 0 {
+			fake := halofake.New(halofake.Options{BulkActions: true, Seed: 1})
+			fake.Generate(tenant)
+			t := serveFake(b, fake)
+			pool := testdb.New(b)
+			p := puller(b, t.url, pool)
+			stop := func() {}
+			if i == ingestRuns-1 {
+				stop = cpuProfile(b)
+			}
+			started := time.Now()
+			_, err := p.Cycle(ctx, nil, false)
+			elapsed := time.Since(started)
+			stop()
+			if err != nil {
+				b.Fatalf("initial sync (ingest run %d): %v", i+1, err)
+			}
+			rows, err := tableRows(ctx, pool)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r = &result{elapsed: elapsed, rows: rows, pool: pool}
+		}
+		copied, copyElapsed, err := copyBaseline(ctx, b, r.pool)
+		if err != nil {
+			b.Fatalf("COPY baseline: %v", err)
+		}
+		if copied != r.rows {
+			b.Fatalf("COPY baseline loaded %d rows, the sync mirrored %d", copied, r.rows)
+		}
+		in := ingest{syncRate: float64(r.rows) / r.elapsed.Seconds(), copyRate: float64(copied) / copyElapsed.Seconds()}
+		in.ratio = in.syncRate / in.copyRate
+		runs = append(runs, in)
+		b.Logf("ingest run %d: sync %.0f rows/s, COPY %.0f rows/s, ratio %.2f", i+1, in.syncRate, in.copyRate, in.ratio)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].ratio < runs[j].ratio })
+	med := runs[len(runs)/2]
+	var each []string
+	for _, r := range runs {
+		each = append(each, fmt.Sprintf("%.2f", r.ratio))
+	}
+	measured("ingest_rows_per_s", "ingest: initial sync, rate limit off", med.syncRate, "rows/s",
+		fmt.Sprintf("%.0f rows/s", med.syncRate), "–", nil,
+		fmt.Sprintf("%d rows (all halo.* tables) per run, fake Halo over HTTP in the same process, bulk Actions on; the median run of %d", on.rows, ingestRuns))
+	measured("copy_rows_per_s", "ingest: plain COPY of the same rows", med.copyRate, "rows/s",
+		fmt.Sprintf("%.0f rows/s", med.copyRate), "–", nil,
+		"pgx CopyFrom into the same halo.* tables (indexes, push triggers) of a fresh database, one transaction; the same run")
+	measured("ingest_vs_copy", "ingest: sync ÷ COPY (median of runs)", med.ratio, "ratio", fmt.Sprintf("%.2f (runs: %s)", med.ratio, strings.Join(each, ", ")), "≥ 0.7", boolp(med.ratio >= 0.7),
+		"CPU profile of the last run: "+profilePath())
+	b.ReportMetric(med.syncRate, "rows/s")
+	b.ReportMetric(med.ratio, "of-COPY")
+}
+
+// ingestRuns is how many initial syncs the ingest figure takes the median of.
+const ingestRuns = 3
+
+func profilePath() string {
+	if p := os.Getenv("HALOSYNC_BENCH_PROFILE"); p != "" {
+		return p
+	}
+	return "ingest.cpu.pprof"
+}
+
+// cpuProfile profiles this process (halosync's sync and store packages and the in-process fake Halo) until
+// the returned stop is called; `go tool pprof -top bench/ingest.cpu.pprof` shows where the time goes.
+func cpuProfile(b *testing.B) func() {
+	f, err := os.Create(profilePath())
 	if err != nil {
-		b.Fatalf("COPY baseline: %v", err)
+		b.Logf("no CPU profile: %v", err)
+		return func() {}
 	}
-	if copied != on.rows {
-		b.Fatalf("COPY baseline loaded %d rows, the sync mirrored %d", copied, on.rows)
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Logf("no CPU profile: %v", err)
+		_ = f.Close()
+		return func() {}
 	}
-	copyRate := float64(copied) / copyElapsed.Seconds()
-	ratio := syncRate / copyRate
-	measured("ingest_rows_per_s", "ingest: initial sync, rate limit off", syncRate, "rows/s",
-		fmt.Sprintf("%.0f rows/s", syncRate), "–", nil,
-		fmt.Sprintf("%d rows (all halo.* tables) in %s, fake Halo over HTTP in the same process, bulk Actions on", on.rows, on.elapsed.Round(time.Millisecond)))
-	measured("copy_rows_per_s", "ingest: plain COPY of the same rows", copyRate, "rows/s",
-		fmt.Sprintf("%.0f rows/s", copyRate), "–", nil,
-		fmt.Sprintf("%d rows in %s: pgx CopyFrom into the same halo.* tables (indexes, push triggers) of a fresh database, one transaction", copied, copyElapsed.Round(time.Millisecond)))
-	measured("ingest_vs_copy", "ingest: sync ÷ COPY", ratio, "ratio", fmt.Sprintf("%.2f", ratio), "≥ 0.5", boolp(ratio >= 0.5), "")
-	b.ReportMetric(syncRate, "rows/s")
-	b.ReportMetric(ratio, "of-COPY")
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
 
 // copyBaseline reads every mirrored row of src (untimed), then times loading them with plain COPY into the

@@ -23,7 +23,7 @@ var (
 const (
 	changedTickets = 50
 	withNewActions = 20 // of the changed tickets, these get a new action; the others a new summary
-	rounds         = 3  // incremental pulls per mirror; the median time counts
+	rounds         = 10 // incremental pulls per mirror; the median time counts
 )
 
 // incremental is what the incremental pulls of one mirror cost.

@@ -41,8 +41,9 @@ var order = []string{
 	"incr_10k", "incr_200k", "incr_ratio", "incr_requests",
 	"rate_use", "rate_429",
 	"fresh_webhook", "fresh_push",
-	"memory",
+	"memory", "memory_1m",
 	"large_sync",
+	"recent_ratio", "resume_ratio",
 }
 
 var (
