@@ -172,30 +172,6 @@ func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) er
 	return nil
 }
 
-const missingActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND a.id > 0 AND a.ticket_id > 0 AND NOT EXISTS (
-	SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS s(ticket_id, id) WHERE s.ticket_id = a.ticket_id AND s.id = a.id)`
-
-// CountMissingActions counts live actions whose (ticket_id, id) was not seen.
-func (s *Store) CountMissingActions(ctx context.Context, q Querier, tickets, ids []int64) (int, error) {
-	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) `+missingActions, nonNilInt64s(tickets), nonNilInt64s(ids)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count missing actions: %w", err)
-	}
-	return n, nil
-}
-
-// TombstoneMissingActionPairs tombstones live actions whose (ticket_id, id) was not seen.
-func (s *Store) TombstoneMissingActionPairs(ctx context.Context, tx pgx.Tx, tickets, ids []int64) (int, error) {
-	if err := markSyncOrigin(ctx, tx); err != nil {
-		return 0, err
-	}
-	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+missingActions+`)`, nonNilInt64s(tickets), nonNilInt64s(ids))
-	if err != nil {
-		return 0, fmt.Errorf("tombstone missing actions: %w", err)
-	}
-	return int(tag.RowsAffected()), nil
-}
-
 // TombstoneActionsOfDeletedTickets tombstones the live actions of tombstoned
 // tickets: an action is gone with its ticket.
 func (s *Store) TombstoneActionsOfDeletedTickets(ctx context.Context, tx pgx.Tx) error {

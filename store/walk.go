@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // A full walk of a large entity takes hours of Halo's request budget, so it
@@ -52,10 +54,16 @@ ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed =
 	return nil
 }
 
-// LoadWalkSeen returns every key the walk of entity in progress has listed.
-func (s *Store) LoadWalkSeen(ctx context.Context, q Querier, entity string) (WalkSeen, error) {
+// LoadWalkSeen returns the keys the walk of entity in progress has listed:
+// all of them, or with last > 0 those of its last batches only.
+func (s *Store) LoadWalkSeen(ctx context.Context, q Querier, entity string, last int) (WalkSeen, error) {
 	var w WalkSeen
-	rows, err := q.Query(ctx, `SELECT ids, ticket_ids, text_ids FROM halosync.walk_seen WHERE entity = $1 ORDER BY seq`, entity)
+	var limit *int
+	if last > 0 {
+		limit = &last
+	}
+	rows, err := q.Query(ctx, `SELECT ids, ticket_ids, text_ids FROM (
+    SELECT seq, ids, ticket_ids, text_ids FROM halosync.walk_seen WHERE entity = $1 ORDER BY seq DESC LIMIT $2) b ORDER BY seq`, entity, limit)
 	if err != nil {
 		return w, fmt.Errorf("read %s walk keys: %w", entity, err)
 	}
@@ -99,4 +107,33 @@ ON CONFLICT (entity) DO UPDATE SET recent_done_at = EXCLUDED.recent_done_at`, en
 		return fmt.Errorf("record recent window of %s: %w", entity, err)
 	}
 	return nil
+}
+
+// walkedActions is the live actions the recorded bulk walk did not list.
+const walkedActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND a.id > 0 AND a.ticket_id > 0 AND NOT EXISTS (
+	SELECT 1 FROM halosync.walk_seen w, unnest(w.ticket_ids, w.ids) AS s(ticket_id, id)
+	WHERE w.entity = 'actions' AND s.ticket_id = a.ticket_id AND s.id = a.id)`
+
+// CountActionsNotWalked counts live actions the bulk actions walk in
+// progress has not listed (by its keys in halosync.walk_seen: a walk of
+// millions of actions keeps them there, not in the worker's memory).
+func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) `+walkedActions).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count actions not listed: %w", err)
+	}
+	return n, nil
+}
+
+// TombstoneActionsNotWalked tombstones the live actions the bulk actions
+// walk did not list.
+func (s *Store) TombstoneActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
+	if err := markSyncOrigin(ctx, tx); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+walkedActions+`)`)
+	if err != nil {
+		return 0, fmt.Errorf("tombstone actions not listed: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

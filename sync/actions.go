@@ -365,7 +365,8 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		if err != nil {
 			return err
 		}
-		missing, err := p.Store.CountMissingActions(ctx, tx, ar.seenTickets, ar.seen)
+		// The walk's keys are in halosync.walk_seen (saved with each batch).
+		missing, err := p.Store.CountActionsNotWalked(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -373,7 +374,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			return &MassDeleteError{Entity: Actions, Missing: missing, Total: live, Share: p.share()}
 		}
 		if missing > 0 {
-			n, err := p.Store.TombstoneMissingActionPairs(ctx, tx, ar.seenTickets, ar.seen)
+			n, err := p.Store.TombstoneActionsNotWalked(ctx, tx)
 			if err != nil {
 				return err
 			}

@@ -264,3 +264,25 @@ func TestFirstSyncStoresRecentWindowFirst(t *testing.T) {
 		})
 	}
 }
+
+// The bulk actions walk keeps the keys it listed in halosync.walk_seen, not
+// in memory; its reconcile reads them there: an action deleted in Halo is
+// tombstoned by the next full pull, and nothing else.
+func TestFullBulkWalkTombstonesDeletedAction(t *testing.T) {
+	e := newEnv(t, halofake.Options{BulkActions: true, Seed: 22}, tiny)
+	e.cycle(t, false)
+	ctx := context.Background()
+	var gone int64
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT max(ticket_id) FROM halo.actions WHERE id > 1`).Scan(&gone))
+	e.fake.DeleteAction(gone, 2)
+	runs := e.cycle(t, true)
+	requireMirror(t, e)
+	for _, r := range runs {
+		if r.Entity == "actions" {
+			require.EqualValues(t, 1, r.Tombstoned)
+		}
+	}
+	var left int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM halosync.walk_seen`).Scan(&left))
+	require.Zero(t, left, "a finished walk leaves no keys behind")
+}

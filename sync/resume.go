@@ -33,7 +33,13 @@ func (p *Puller) resumeWalk(ctx context.Context, pr *pullRun, opts *halo.ListOpt
 	if st.WalkPage == nil || *st.WalkPage <= 1 {
 		return p.Store.ClearWalk(ctx, p.Store.Pool, pr.spec.name, false)
 	}
-	seen, err := p.Store.LoadWalkSeen(ctx, p.Store.Pool, pr.spec.name)
+	// The actions walk keeps its keys in the database (see walkSaved): only
+	// the last ones are needed here, to drop the overlap's repeats.
+	tail := 0
+	if pr.spec.name == Actions {
+		tail = resumeOverlapKeys / batchRows
+	}
+	seen, err := p.Store.LoadWalkSeen(ctx, p.Store.Pool, pr.spec.name, tail)
 	if err != nil {
 		return err
 	}
@@ -83,7 +89,12 @@ func (p *Puller) saveWalk(ctx context.Context, tx pgx.Tx, pr *pullRun, last page
 }
 
 // walkSaved notes that the keys so far are recorded (the batch committed).
+// The bulk actions walk then forgets them: its reconcile reads them from
+// halosync.walk_seen, so millions of actions do not stay in memory.
 func (pr *pullRun) walkSaved() {
+	if pr.resumable && pr.spec.name == Actions {
+		pr.seen, pr.seenTickets = pr.seen[:0], pr.seenTickets[:0]
+	}
 	pr.savedSeen, pr.savedText, pr.savedTickets = len(pr.seen), len(pr.seenText), len(pr.seenTickets)
 }
 
