@@ -15,11 +15,19 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 FAKE_ADDR=${FAKE_ADDR:-127.0.0.1:8089}
 DEMO_RATE=${DEMO_RATE:-6000/5m}
+DEMO_SIZE=${DEMO_SIZE:-medium} # the fake tenant: small, medium or large
+DEMO_ONCE=${DEMO_ONCE:-}       # non-empty: stop after the first sync instead of running the worker (tests)
 export HALOSYNC_HTTP_ADDR=${HALOSYNC_HTTP_ADDR:-127.0.0.1:8080}
 export HALOSYNC_ADMIN_USER=${HALOSYNC_ADMIN_USER:-admin}
 export HALOSYNC_ADMIN_PASSWORD=${HALOSYNC_ADMIN_PASSWORD:-demo}
 export HALO_WEBHOOK_SECRET=${HALO_WEBHOOK_SECRET:-demo-webhook-secret}
 export HALO_RATE_LIMIT=$DEMO_RATE
+# Halo is the demo's fake, over plain http: every command (migrate included) checks the settings, and the
+# demo's own secrets are accepted only with it.
+export HALO_RESOURCE_SERVER="http://$FAKE_ADDR"
+export HALO_CLIENT_ID=halosync-demo
+export HALO_CLIENT_SECRET=demo-secret
+export HALOSYNC_LOG_LEVEL=${HALOSYNC_LOG_LEVEL:-info}
 pg=(bash deploy/local/postgres.sh)
 
 echo "==> building bin/halosync"
@@ -39,8 +47,8 @@ echo "    DATABASE_URL=$DATABASE_URL"
 echo "==> bin/halosync migrate"
 bin/halosync migrate
 
-echo "==> fake Halo on http://$FAKE_ADDR (medium tenant; webhooks to http://$HALOSYNC_HTTP_ADDR/webhooks/halo)"
-bin/halosync fakehalo --addr "$FAKE_ADDR" --size medium --rate-limit "$DEMO_RATE" \
+echo "==> fake Halo on http://$FAKE_ADDR ($DEMO_SIZE tenant; webhooks to http://$HALOSYNC_HTTP_ADDR/webhooks/halo)"
+bin/halosync fakehalo --addr "$FAKE_ADDR" --size "$DEMO_SIZE" --rate-limit "$DEMO_RATE" \
 	--webhook-url "http://$HALOSYNC_HTTP_ADDR/webhooks/halo" &
 fake_pid=$!
 trap 'kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true' EXIT
@@ -55,16 +63,16 @@ for ((i = 0; ; i++)); do
 	sleep 0.1
 done
 
-export HALO_RESOURCE_SERVER="http://$FAKE_ADDR"
-export HALO_CLIENT_ID=halosync-demo
-export HALO_CLIENT_SECRET=demo-secret
-export HALOSYNC_LOG_LEVEL=${HALOSYNC_LOG_LEVEL:-info}
 
 echo "==> bin/halosync check (token, then one cheap request per entity)"
 bin/halosync check
 
 echo "==> first sync with progress: bin/halosync sync --once"
 bin/halosync sync --once
+if [[ -n $DEMO_ONCE ]]; then
+	echo "==> DEMO_ONCE set: stopping after the first sync"
+	exit 0
+fi
 
 psql_cmd="psql '$DATABASE_URL'"
 cat <<MSG
