@@ -7,7 +7,9 @@ import (
 )
 
 // quietRiver wraps the logger River gets so that its routine chatter goes to debug: each queue's producer
-// logs "Producer job counts" at info every 30 s whenever a job ran, which buries the worker's own lines.
+// logs "Producer job counts" at info every 30 s whenever a job ran, and the periodic enqueuer logs "nil
+// returned from periodic job constructor, skipping" each time the push sweep or the rescue decides there is
+// nothing to do (every 30 s and every minute); both bury the worker's own lines.
 func quietRiver(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		l = slog.Default()
@@ -17,7 +19,7 @@ func quietRiver(l *slog.Logger) *slog.Logger {
 
 // demotedMessages are River's info messages logged at debug instead (matched as message suffixes:
 // River prefixes them with the service name, e.g. "producer: Producer job counts").
-var demotedMessages = []string{"Producer job counts"}
+var demotedMessages = []string{"Producer job counts", "nil returned from periodic job constructor, skipping"}
 
 type demoteHandler struct{ slog.Handler }
 
