@@ -107,7 +107,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 	remoteVals, err := t.ValuesOf(remote)
 	if err != nil {
-		return fmt.Errorf("reading Halo's %s: %w", ob.Entity, err)
+		return unstorable(fmt.Errorf("reading Halo's %s: %w", ob.Entity, err))
 	}
 	remoteAt := p.remoteTime(remote)
 

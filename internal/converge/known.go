@@ -20,16 +20,6 @@ type knownIssue struct {
 
 var knownIssues = []knownIssue{
 	{
-		id: "push-unreadable-record",
-		what: "issue 15: a local edit of a record Halo serves unreadable or unstorable (an id of the wrong type, a " +
-			"NUL byte in it or in a record it names) is retried forever instead of parked with the reason (seeds 10, 79)",
-		match: func(m *model, div string) bool {
-			return len(m.bad) > 0 && strings.Contains(div, "push ") &&
-				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's") ||
-					strings.Contains(div, "unsupported Unicode escape sequence"))
-		},
-	},
-	{
 		id: "push-action-conflict-time",
 		what: "issue 15: Halo's actions carry no modification time of their own, and the pusher dates Halo's " +
 			"side of an action conflict by the action's time (when it was logged), so a later Halo edit of an " +
