@@ -128,6 +128,9 @@ func (p *Pusher) push(ctx context.Context, id int64, depth int) error {
 			return err
 		}
 	}
+	if err := p.pushTicketFirst(ctx, ob, depth); err != nil {
+		return err
+	}
 	switch ob.Op {
 	case store.OpCreate:
 		err = p.create(ctx, ob)
@@ -212,6 +215,28 @@ func (p *Pusher) pushParents(ctx context.Context, ob *store.OutboxRow, depth int
 		if err := p.push(ctx, pid, depth+1); err != nil {
 			return fmt.Errorf("creating %s %s first: %w", r[0], r[1], err)
 		}
+	}
+	return nil
+}
+
+// pushTicketFirst pushes the open local edit of an action's ticket before the action. Any write of an
+// action moves its ticket's last-modified time in Halo, and the ticket's conflicts date Halo's side by that
+// time: pushed after our own action, a local ticket edit would be dated against our echo and lose to an
+// earlier Halo edit. A parked ticket edit does not hold its actions back; one waiting for its backoff does.
+func (p *Pusher) pushTicketFirst(ctx context.Context, ob *store.OutboxRow, depth int) error {
+	if ob.Entity != Actions || depth >= maxParentDepth {
+		return nil
+	}
+	tid, _, ok := strings.Cut(ob.RecordKey, "/")
+	if !ok || strings.HasPrefix(tid, "-") {
+		return nil
+	}
+	pid, err := p.Store.OpenOutboxFor(ctx, p.Store.Pool, Tickets, tid)
+	if err != nil || pid == 0 {
+		return err
+	}
+	if err := p.push(ctx, pid, depth+1); err != nil {
+		return fmt.Errorf("pushing ticket %s's own edit first: %w", tid, err)
 	}
 	return nil
 }

@@ -28,17 +28,6 @@ var knownIssues = []knownIssue{
 			return strings.HasPrefix(div, "actions ") && strings.Contains(div, "edited on both sides")
 		},
 	},
-	{
-		id: "push-own-action-moves-clock",
-		what: "issue 15: pushing a local action edit moves its ticket's last-modified time in Halo, and the " +
-			"pusher takes that as Halo's time in the ticket's conflicts: a later local ticket edit loses to an " +
-			"earlier Halo edit (seed 471)",
-		match: func(m *model, div string) bool {
-			f := strings.Fields(div)
-			return len(f) > 2 && f[0] == "tickets" && strings.Contains(div, "edited on both sides") &&
-				m.localActions[f[1]]
-		},
-	},
 }
 
 // pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
