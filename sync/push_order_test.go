@@ -33,3 +33,24 @@ func TestPushOwnActionDoesNotMoveTicketClock(t *testing.T) {
 	require.Equal(t, "summary", cs[0].Field)
 	require.Equal(t, "local", cs[0].Winner)
 }
+
+// TestPushActionConflictDatedByTicket: Halo keeps no modification time of an action; Halo's side of an
+// action conflict is dated by its ticket's last_update (which every action write moves), so a Halo edit of
+// an action note after the local one wins (converge known issue push-action-conflict-time, seed 2).
+func TestPushActionConflictDatedByTicket(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newPushEnv(t)
+	hsync.SetClockOffset(e.pusher, 0)
+	tid, aid := e.userAction(t)
+	e.exec(t, `UPDATE halo.actions SET note = 'local, earlier' WHERE ticket_id = $1 AND id = $2`, tid, aid)
+	e.remoteEdit("actions", tid, map[string]any{"id": aid, "ticket_id": tid, "note": "halo, later"}, time.Minute)
+
+	require.Equal(t, 1, e.pushAll(t))
+	require.Equal(t, "halo, later", e.record(t, "actions", tid, aid)["note"])
+	cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	require.Equal(t, "note", cs[0].Field)
+	require.Equal(t, "halo", cs[0].Winner)
+}

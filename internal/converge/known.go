@@ -18,17 +18,9 @@ type knownIssue struct {
 	match func(m *model, div string) bool
 }
 
-var knownIssues = []knownIssue{
-	{
-		id: "push-action-conflict-time",
-		what: "issue 15: Halo's actions carry no modification time of their own, and the pusher dates Halo's " +
-			"side of an action conflict by the action's time (when it was logged), so a later Halo edit of an " +
-			"action note always loses to a local one (seed 2; 4 of 4 ties and Halo-later edits)",
-		match: func(_ *model, div string) bool {
-			return strings.HasPrefix(div, "actions ") && strings.Contains(div, "edited on both sides")
-		},
-	},
-}
+// knownIssues is empty today: the push-path divergences it held (push-unreadable-record,
+// push-own-action-moves-clock, push-action-conflict-time) are fixed and in regressions.
+var knownIssues = []knownIssue{}
 
 // pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
 var pushRef = regexp.MustCompile(`push (\w+) (\S+) \(`)

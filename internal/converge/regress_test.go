@@ -62,6 +62,11 @@ var regressions = []struct {
 		{Kind: converge.LocalUpdate, Entity: "assets", Pick: 17917, Field: "inventory_number", Value: "l7-427"},
 		{Kind: converge.LocalDelete, Entity: "tickets", Pick: 37801},
 	}}},
+	// Halo edits an action note 1 ms after the local edit: Halo's side is dated by the ticket's last_update
+	// (actions carry no modification time of their own), so Halo's later edit wins (push-action-conflict-time).
+	{"action note edited on both sides", converge.History{Seed: 2, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 23780, Field: "note", Value: "l3-307", Value2: "h3-38", Delta: 1 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
