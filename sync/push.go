@@ -148,7 +148,11 @@ func (p *Pusher) push(ctx context.Context, id int64, depth int) error {
 			// Asking Halo again returns the same record: park it with the reason instead of looping.
 			p.logger().Warn("Halo serves a record the mirror cannot read or store; push parked", "entity", ob.Entity,
 				"key", ob.RecordKey, "outbox", id, "err", err)
-			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, id, "Halo's record cannot be read or stored: "+bad.Error())
+			msg := "Halo's record cannot be read or stored: " + bad.Error()
+			if ob.Op == store.OpCreate {
+				msg += " (the create may already be in Halo: look for it there before retrying)"
+			}
+			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, id, msg)
 		}
 		return err
 	}
