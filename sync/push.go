@@ -226,7 +226,7 @@ func (p *Pusher) pushParents(ctx context.Context, ob *store.OutboxRow, depth int
 // pushTicketFirst pushes the open local edit of an action's ticket before the action. Any write of an
 // action moves its ticket's last-modified time in Halo, and the ticket's conflicts date Halo's side by that
 // time: pushed after our own action, a local ticket edit would be dated against our echo and lose to an
-// earlier Halo edit. A parked ticket edit does not hold its actions back; one waiting for its backoff does.
+// earlier Halo edit. A ticket edit that is parked, backing off or failing does not hold its actions back.
 func (p *Pusher) pushTicketFirst(ctx context.Context, ob *store.OutboxRow, depth int) error {
 	if ob.Entity != Actions || depth >= maxParentDepth {
 		return nil
@@ -240,7 +240,10 @@ func (p *Pusher) pushTicketFirst(ctx context.Context, ob *store.OutboxRow, depth
 		return err
 	}
 	if err := p.push(ctx, pid, depth+1); err != nil {
-		return fmt.Errorf("pushing ticket %s's own edit first: %w", tid, err)
+		// The ticket's row records its own failure and when to try again; the action is not held back
+		// by it (a backoff of one row must not stop a run of pushes).
+		p.logger().Warn("pushing the ticket's own edit before its action failed; pushing the action", "ticket", tid,
+			"outbox", ob.ID, "err", err)
 	}
 	return nil
 }
