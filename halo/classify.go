@@ -63,11 +63,12 @@ const (
 	CauseTimeout               // ClassTransient: no answer in time (HALO_TIMEOUT or the caller's deadline)
 	CauseUnreachable           // ClassTransient: any other network failure (DNS, refused, reset)
 	CauseOther                 // ClassOther
+	CauseUndecodable           // ClassOther: a 2xx answer that does not decode into the record (*DecodeError)
 )
 
 func (c Cause) String() string {
 	return [...]string{"none", "not-sent", "rate-limited", "token-refused", "no-token-endpoint", "unauthorized", "forbidden",
-		"not-found", "rejected", "unavailable", "gateway-timeout", "server-error", "timeout", "unreachable", "other"}[c]
+		"not-found", "rejected", "unavailable", "gateway-timeout", "server-error", "timeout", "unreachable", "other", "undecodable"}[c]
 }
 
 // Verdict is what Classify reads from an error: the Class that decides what happens next, the Cause and
@@ -109,6 +110,7 @@ func Classify(err error) Verdict {
 		nf     *NotFoundError
 		valid  *ValidationError
 		se     *ServerError
+		dec    *DecodeError
 	)
 	switch {
 	case errors.As(err, &wait):
@@ -129,6 +131,8 @@ func Classify(err error) Verdict {
 		v.Class, v.Cause, v.Path, v.Message = ClassNotFound, CauseNotFound, nf.Path, nf.Message
 	case errors.As(err, &valid):
 		v.Class, v.Cause, v.Path, v.Message = ClassRejected, CauseRejected, valid.Path, valid.Message
+	case errors.As(err, &dec):
+		v.Cause, v.Path = CauseUndecodable, dec.Path
 	case isTransient(err):
 		v.Class = ClassTransient
 		switch {

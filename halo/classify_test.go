@@ -136,6 +136,13 @@ func TestClassify(t *testing.T) {
 	require.Equal(t, http.StatusTemporaryRedirect, v.Status)
 
 	check("not Halo's", errors.New("database gone"), ClassOther, CauseOther)
+
+	wrongType := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"id": 1, "client_id": "not-a-number"}`))
+	})
+	_, err = newTestClient(t, wrongType).GetTicket(t.Context(), 1)
+	check("a record that does not decode", err, ClassOther, CauseUndecodable)
+
 	require.Equal(t, Verdict{}, Classify(nil))
-	require.Len(t, causeClass, int(CauseOther), "every Cause but None seen")
+	require.Len(t, causeClass, int(CauseUndecodable), "every Cause but None seen")
 }

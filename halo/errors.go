@@ -260,3 +260,16 @@ func lookupFold(obj map[string]json.RawMessage, key string) (json.RawMessage, bo
 	}
 	return nil, false
 }
+
+// DecodeError is a 2xx answer whose body does not decode into the record's type (an id of the wrong type,
+// a body that is not the object asked for). Asking again returns the same bytes: it is not transient.
+type DecodeError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("halo: %s %s: decoding: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }

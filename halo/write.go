@@ -20,10 +20,10 @@ func getOne[T any](ctx context.Context, c *Client, path string, query url.Values
 	}
 	obj, err := firstObject(body)
 	if err != nil {
-		return v, fmt.Errorf("halo: GET %s: %w", path, err)
+		return v, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
 	}
 	if err := json.Unmarshal(obj, &v); err != nil {
-		return v, fmt.Errorf("halo: GET %s: decoding: %w", path, err)
+		return v, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
 	}
 	return v, nil
 }

@@ -206,13 +206,14 @@ type Conflict struct {
 	AcknowledgedAt  *time.Time
 }
 
-// RecordConflict writes a conflict.
+// RecordConflict writes a conflict. Text a jsonb value cannot hold (a NUL byte, invalid UTF-8: Halo may
+// serve either) is stored with U+FFFD in its place, as in halosync.rejects, so the conflict is recorded.
 func (s *Store) RecordConflict(ctx context.Context, q Querier, c Conflict) error {
-	lv, err := json.Marshal(c.LocalValue)
+	lv, err := json.Marshal(sanitizeValue(c.LocalValue))
 	if err != nil {
 		return fmt.Errorf("error encoding conflict: %w", err)
 	}
-	rv, err := json.Marshal(c.RemoteValue)
+	rv, err := json.Marshal(sanitizeValue(c.RemoteValue))
 	if err != nil {
 		return fmt.Errorf("error encoding conflict: %w", err)
 	}
@@ -286,4 +287,25 @@ func (t *Table) ParseRecordKey(key string) ([]int64, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// sanitizeValue returns v with every string in it (at any depth of maps and slices) through sanitizeText.
+func sanitizeValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return sanitizeText(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[sanitizeText(k)] = sanitizeValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = sanitizeValue(e)
+		}
+		return out
+	}
+	return v
 }

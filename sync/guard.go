@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	gosync "sync"
 	"time"
@@ -277,7 +278,7 @@ func (g *Guard) Done(r *halo.RequestInfo, status int, err error) {
 		return
 	}
 	p := v.(*pass)
-	if status >= 200 && status < 300 {
+	if status >= 200 && status < 300 || notThere(r, err) {
 		err = nil
 	}
 	verdict := halo.Classify(err)
@@ -330,6 +331,19 @@ func (g *Guard) Done(r *halo.RequestInfo, status int, err error) {
 	if g.conn.recovered() {
 		g.record(g.conn, store.HealthEvent{Status: &st, Success: true, Request: true, SetHint: true})
 	}
+}
+
+// notThere reports a 404 on a GET of one record (a webhook's fetch of a deleted ticket, a push's read):
+// Halo answered that the record is not there, which says nothing against the endpoint, so it is counted
+// as a success and not as an error on the endpoint's health.
+func notThere(r *halo.RequestInfo, err error) bool {
+	if r.Method != http.MethodGet || halo.Classify(err).Class != halo.ClassNotFound {
+		return false
+	}
+	path, _, _ := strings.Cut(r.Path, "?")
+	segs := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	last := segs[len(segs)-1]
+	return last != "" && isIDSegment(last)
 }
 
 // record writes an event for b's row with b's current state.

@@ -128,6 +128,9 @@ func (p *Pusher) push(ctx context.Context, id int64, depth int) error {
 			return err
 		}
 	}
+	if err := p.pushTicketFirst(ctx, ob, depth); err != nil {
+		return err
+	}
 	switch ob.Op {
 	case store.OpCreate:
 		err = p.create(ctx, ob)
@@ -139,9 +142,37 @@ func (p *Pusher) push(ctx context.Context, id int64, depth int) error {
 		err = fmt.Errorf("outbox %d: unknown op %q", id, ob.Op)
 	}
 	if err != nil {
-		return fmt.Errorf("push %s %s (%s, outbox %d): %w", ob.Entity, ob.RecordKey, ob.Op, id, err)
+		err = fmt.Errorf("push %s %s (%s, outbox %d): %w", ob.Entity, ob.RecordKey, ob.Op, id, err)
+		var bad *unstorableError
+		if errors.As(err, &bad) {
+			// Asking Halo again returns the same record: park it with the reason instead of looping.
+			p.logger().Warn("Halo serves a record the mirror cannot read or store; push parked", "entity", ob.Entity,
+				"key", ob.RecordKey, "outbox", id, "err", err)
+			msg := "Halo's record cannot be read or stored: " + bad.Error()
+			if ob.Op == store.OpCreate {
+				msg += " (the create may already be in Halo: look for it there before retrying)"
+			}
+			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, id, msg)
+		}
+		return err
 	}
 	return nil
+}
+
+// unstorableError is Halo's record (fetched, or in a reply) that the mirror cannot read or store: a value
+// of the wrong type, a NUL byte. Halo will serve the same bytes again, so a push that meets one is parked
+// with the reason (push) rather than retried; the pull puts the record in halosync.rejects.
+type unstorableError struct{ err error }
+
+func (e *unstorableError) Error() string { return e.err.Error() }
+func (e *unstorableError) Unwrap() error { return e.err }
+
+// unstorable marks err as an unstorableError (nil stays nil).
+func unstorable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unstorableError{err}
 }
 
 func deref(s *string) string {
@@ -192,6 +223,31 @@ func (p *Pusher) pushParents(ctx context.Context, ob *store.OutboxRow, depth int
 	return nil
 }
 
+// pushTicketFirst pushes the open local edit of an action's ticket before the action. Any write of an
+// action moves its ticket's last-modified time in Halo, and the ticket's conflicts date Halo's side by that
+// time: pushed after our own action, a local ticket edit would be dated against our echo and lose to an
+// earlier Halo edit. A ticket edit that is parked, backing off or failing does not hold its actions back.
+func (p *Pusher) pushTicketFirst(ctx context.Context, ob *store.OutboxRow, depth int) error {
+	if ob.Entity != Actions || depth >= maxParentDepth {
+		return nil
+	}
+	tid, _, ok := strings.Cut(ob.RecordKey, "/")
+	if !ok || strings.HasPrefix(tid, "-") {
+		return nil
+	}
+	pid, err := p.Store.OpenOutboxFor(ctx, p.Store.Pool, Tickets, tid)
+	if err != nil || pid == 0 {
+		return err
+	}
+	if err := p.push(ctx, pid, depth+1); err != nil {
+		// The ticket's row records its own failure and when to try again; the action is not held back
+		// by it (a backoff of one row must not stop a run of pushes).
+		p.logger().Warn("pushing the ticket's own edit before its action failed; pushing the action", "ticket", tid,
+			"outbox", ob.ID, "err", err)
+	}
+	return nil
+}
+
 // parkOrphan parks a row whose parent record never reached Halo; it reports whether it did.
 func (p *Pusher) parkOrphan(ctx context.Context, tx pgx.Tx, ob *store.OutboxRow) (bool, error) {
 	refs := tempRefs(ob)
@@ -231,6 +287,7 @@ func (p *Pusher) lockRow(ctx context.Context, tx pgx.Tx, ob *store.OutboxRow, ke
 // settle is the one place a failed Halo request becomes the outbox row's state; it switches on
 // halo.Classify and nothing else in the pusher classifies errors again.
 //
+//   - undecodable (a 2xx answer that is not the record's shape): parked with the reason; nil.
 //   - rejected (400 …): parked with Halo's message until a new edit or an operator's retry; nil.
 //   - not found (404): parked with the message (update and delete handle a 404 themselves before this:
 //     the record is gone in Halo, see remoteDeleted); nil.
@@ -252,6 +309,11 @@ func (p *Pusher) settle(ctx context.Context, ob *store.OutboxRow, err error, may
 		if ferr := p.Store.Unsend(ctx, p.Store.Pool, ob.ID); ferr != nil {
 			log.Warn("could not note push failure", "err", ferr)
 		}
+	}
+	if halo.Classify(err).Cause == halo.CauseUndecodable {
+		// Halo answered, with a record we cannot read: it will answer the same again.
+		log.Warn("Halo's record cannot be read; push parked until the row is edited again or retried", "err", err)
+		return p.Store.ParkOutbox(ctx, p.Store.Pool, ob.ID, "Halo's record cannot be read: "+err.Error())
 	}
 	switch class {
 	case halo.ClassRejected, halo.ClassNotFound:
@@ -314,7 +376,7 @@ func (p *Pusher) upsert(ctx context.Context, tx pgx.Tx, t *store.Table, row stor
 		return err
 	}
 	if len(res.Rejected) > 0 {
-		return fmt.Errorf("storing Halo's %s: %s", t.Entity, res.Rejected[0].Reason)
+		return unstorable(fmt.Errorf("storing Halo's %s: %s", t.Entity, res.Rejected[0].Reason))
 	}
 	return nil
 }

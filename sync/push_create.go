@@ -155,7 +155,7 @@ func (p *Pusher) adopt(ctx context.Context, sent *store.OutboxRow, keys []int64,
 	t := store.Tables[sent.Entity]
 	recVals, err := t.ValuesOf(rec)
 	if err != nil {
-		return fmt.Errorf("reading Halo's %s: %w", sent.Entity, err)
+		return unstorable(fmt.Errorf("reading Halo's %s: %w", sent.Entity, err))
 	}
 	newID := recVals[t.Keys[len(t.Keys)-1].Name].(int64)
 	err = p.inTx(ctx, func(tx pgx.Tx) error {

@@ -43,7 +43,7 @@ func decoder[T any](entity string, toRow func(T) map[string]any) func([]byte, []
 	return func(raw []byte, _ []int64) (store.Row, error) {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return store.Row{}, fmt.Errorf("decoding Halo's %s reply: %w", entity, err)
+			return store.Row{}, unstorable(fmt.Errorf("decoding Halo's %s reply: %w", entity, err))
 		}
 		return store.Tables[entity].RowFrom(toRow(v)), nil
 	}
@@ -71,7 +71,7 @@ var pushSpecs = map[string]*pushSpec{
 		decode: func(raw []byte, keys []int64) (store.Row, error) {
 			var a halo.Action
 			if err := json.Unmarshal(raw, &a); err != nil {
-				return store.Row{}, fmt.Errorf("decoding Halo's action reply: %w", err)
+				return store.Row{}, unstorable(fmt.Errorf("decoding Halo's action reply: %w", err))
 			}
 			if a.TicketID == 0 {
 				a.TicketID = halo.Int(keys[0])

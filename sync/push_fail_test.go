@@ -77,3 +77,48 @@ func TestPushSendsOnlyWritableColumns(t *testing.T) {
 	require.NotEqual(t, "smuggled", rec["client_name"])
 	require.NotEqual(t, int64(99), num(rec["team_id"]))
 }
+
+// TestPushParksUnreadableRecord: a local edit of a record Halo serves undecodable (an id of the wrong type)
+// or unstorable (a NUL byte) is parked with the reason at the first attempt, and nothing loops: the next
+// runs send nothing and make no request for it.
+func TestPushParksUnreadableRecord(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		spoil  map[string]any
+		reason string
+	}{
+		{"id of the wrong type", map[string]any{"client_id": "not-a-number"}, "decoding"},
+		{"NUL byte", map[string]any{"category_1": "nul\x00byte"}, "NUL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newPushEnv(t)
+			id := e.firstID(t, "tickets")
+			e.exec(t, `UPDATE halo.tickets SET summary = 'local edit' WHERE id = $1`, id)
+			e.fake.Update("tickets", id, tc.spoil)
+
+			_, err := e.pusher.PushPending(context.Background())
+			require.NoError(t, err, "parked, not failed")
+			ob := e.outbox(t)[0]
+			require.Equal(t, store.OutboxParked, ob.State)
+			require.Contains(t, *ob.LastError, tc.reason)
+			require.Contains(t, *ob.LastError, "Halo's record cannot be read")
+
+			before := len(e.fake.Requests())
+			require.Equal(t, 0, e.pushAll(t))
+			require.Equal(t, before, len(e.fake.Requests()), "a parked row makes no request")
+		})
+	}
+}
+
+// TestConflictWithNULRecorded: a conflict whose Halo value holds a NUL byte (which jsonb cannot store) is
+// recorded, with U+FFFD in the NUL's place.
+func TestConflictWithNULRecorded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newPushEnv(t)
+	require.NoError(t, e.puller.Store.RecordConflict(ctx, e.pool, store.Conflict{Entity: "tickets", RecordKey: "1",
+		Field: "summary", LocalValue: "mine", RemoteValue: "nul\x00byte", Winner: "local"}))
+	require.Equal(t, "nul\uFFFDbyte", e.scalar(t, `SELECT remote_value #>> '{}' FROM halosync.conflicts`))
+}

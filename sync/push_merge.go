@@ -90,6 +90,17 @@ func (p *Pusher) localFields(ctx context.Context, q store.Querier, ob *store.Out
 	return fields, base, nil
 }
 
+// bothChanged reports whether Halo changed, differently, a field the (unlocked) outbox row changes: the
+// push will record a conflict and needs Halo's time.
+func (p *Pusher) bothChanged(ctx context.Context, ob *store.OutboxRow, remote store.Values) bool {
+	local, base, err := p.localFields(ctx, p.Store.Pool, ob)
+	if err != nil {
+		return false // the decision in update reports it
+	}
+	_, conflicts := merge(local, base, remote, ob.ChangedAt, nil)
+	return len(conflicts) > 0
+}
+
 // update pushes local changes of an existing record: GET Halo's record; decide (one transaction); POST
 // the winning fields (no transaction); apply the reply (one transaction, guarded by the edit count).
 func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
@@ -107,9 +118,18 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 	remoteVals, err := t.ValuesOf(remote)
 	if err != nil {
-		return fmt.Errorf("reading Halo's %s: %w", ob.Entity, err)
+		return unstorable(fmt.Errorf("reading Halo's %s: %w", ob.Entity, err))
 	}
 	remoteAt := p.remoteTime(remote)
+	if ob.Entity == Actions && p.bothChanged(ctx, ob, remoteVals) {
+		// Halo keeps no modification time of an action (its time is when it was logged); every write of
+		// one moves its ticket's last_update, the latest Halo's edit can have been. Ties go to Halo.
+		ticket, _, err := pushSpecs[Tickets].get(ctx, p.Halo, keys[:1])
+		if err != nil {
+			return p.settle(ctx, ob, err, false)
+		}
+		remoteAt = p.remoteTime(ticket)
+	}
 
 	var send store.Values
 	var sent *store.OutboxRow // the row as marked sending

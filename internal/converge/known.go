@@ -18,38 +18,9 @@ type knownIssue struct {
 	match func(m *model, div string) bool
 }
 
-var knownIssues = []knownIssue{
-	{
-		id: "push-unreadable-record",
-		what: "issue 15: a local edit of a record Halo serves unreadable or unstorable (an id of the wrong type, a " +
-			"NUL byte in it or in a record it names) is retried forever instead of parked with the reason (seeds 10, 79)",
-		match: func(m *model, div string) bool {
-			return len(m.bad) > 0 && strings.Contains(div, "push ") &&
-				(strings.Contains(div, "decoding") || strings.Contains(div, "storing Halo's") ||
-					strings.Contains(div, "unsupported Unicode escape sequence"))
-		},
-	},
-	{
-		id: "push-action-conflict-time",
-		what: "issue 15: Halo's actions carry no modification time of their own, and the pusher dates Halo's " +
-			"side of an action conflict by the action's time (when it was logged), so a later Halo edit of an " +
-			"action note always loses to a local one (seed 2; 4 of 4 ties and Halo-later edits)",
-		match: func(_ *model, div string) bool {
-			return strings.HasPrefix(div, "actions ") && strings.Contains(div, "edited on both sides")
-		},
-	},
-	{
-		id: "push-own-action-moves-clock",
-		what: "issue 15: pushing a local action edit moves its ticket's last-modified time in Halo, and the " +
-			"pusher takes that as Halo's time in the ticket's conflicts: a later local ticket edit loses to an " +
-			"earlier Halo edit (seed 471)",
-		match: func(m *model, div string) bool {
-			f := strings.Fields(div)
-			return len(f) > 2 && f[0] == "tickets" && strings.Contains(div, "edited on both sides") &&
-				m.localActions[f[1]]
-		},
-	},
-}
+// knownIssues is empty today: the push-path divergences it held (push-unreadable-record,
+// push-own-action-moves-clock, push-action-conflict-time) are fixed and in regressions.
+var knownIssues = []knownIssue{}
 
 // pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
 var pushRef = regexp.MustCompile(`push (\w+) (\S+) \(`)

@@ -40,6 +40,33 @@ var regressions = []struct {
 		{Kind: converge.BothEdit, Entity: "tickets", Pick: 26795, Field: "summary", Value: "l2-238", Value2: "h2-63", Delta: -300 * time.Millisecond},
 		{Kind: converge.HaloUpdate, Entity: "actions", Pick: 65281, Field: "note", Value: "h8-149"},
 	}}},
+	// Halo serves a client with a NUL byte in its name, and every record naming that client (client_name)
+	// is unstorable: a local edit of such a record (or a local insert whose created record names it) is
+	// parked with the reason, not retried forever (push-unreadable-record; seeds 156, 688, 79).
+	{"create of a record naming an unstorable one", converge.History{Seed: 156, Steps: []converge.Op{
+		{Kind: converge.HaloBad, Entity: "clients", Pick: 59784, Field: "name", Value: "nul\x00byte"},
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 62484, Field: "summary", Value: "L1-658048"},
+	}}},
+	{"update of a record naming an unstorable one", converge.History{Seed: 688, Steps: []converge.Op{
+		{Kind: converge.HaloBad, Entity: "clients", Pick: 34688, Field: "name", Value: "nul\x00byte"},
+		{Kind: converge.LocalUpdate, Entity: "sites", Pick: 47280, Field: "name", Value: "l6-22"},
+	}}},
+	{"unstorable record among crashes and webhooks", converge.History{Seed: 79, Steps: []converge.Op{
+		{Kind: converge.HookLose, Pick: 13375},
+		{Kind: converge.HaloCreate, Entity: "actions", Pick: 24814, Field: "note", Value: "H1-436879"},
+		{Kind: converge.HaloHeal, Entity: "tickets", Pick: 36707},
+		{Kind: converge.Crash, Pick: 50717, N: 10},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 11288, Field: "summary", Value: "l4-403", Value2: "h4-754", Delta: 1 * time.Millisecond},
+		{Kind: converge.HaloBad, Entity: "clients", Pick: 22501, Field: "name", Value: "nul\x00byte"},
+		{Kind: converge.LocalUpdate, Entity: "contracts", Pick: 48014, Field: "ref", Value: "l6-164"},
+		{Kind: converge.LocalUpdate, Entity: "assets", Pick: 17917, Field: "inventory_number", Value: "l7-427"},
+		{Kind: converge.LocalDelete, Entity: "tickets", Pick: 37801},
+	}}},
+	// Halo edits an action note 1 ms after the local edit: Halo's side is dated by the ticket's last_update
+	// (actions carry no modification time of their own), so Halo's later edit wins (push-action-conflict-time).
+	{"action note edited on both sides", converge.History{Seed: 2, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 23780, Field: "note", Value: "l3-307", Value2: "h3-38", Delta: 1 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
