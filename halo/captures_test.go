@@ -61,7 +61,7 @@ func TestCapture_CreateTicketResponse(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, rc)
 	page := Page[Ticket]{}
-	decodeRows(rows, func(v *Ticket) string { return itoa(int64(v.ID)) }, map[string]struct{}{}, &page)
+	decodeRows(rows, func(v *Ticket) string { return itoa(int64(v.ID)) }, newKeySet(), &page)
 	require.Empty(t, page.Bad)
 	require.Len(t, page.Rows, 1)
 	require.Equal(t, Int(9499), page.Rows[0].ID)

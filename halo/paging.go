@@ -150,9 +150,9 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 	}
 	paged := ep.paged || o.Paged
 	return func(yield func(Page[T], error) bool) {
-		seen := make(map[string]struct{}, len(o.Seen))
+		seen := newKeySet()
 		for _, k := range o.Seen {
-			seen["k:"+k] = struct{}{}
+			seen.add(k)
 		}
 		collected, firstLen := max(o.Listed, 0), 0
 		start := 1
@@ -230,11 +230,10 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 
 // decodeRows decodes each row on its own, so one malformed row never costs the page.
 // It appends new rows (and bad rows) to page and returns how many were new.
-func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen map[string]struct{}, page *Page[T]) int {
+func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen *keySet, page *Page[T]) int {
 	fresh := 0
 	for _, raw := range raws {
 		var v T
-		var k string
 		err := errors.New("row is null")
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			if u, ok := any(&v).(json.Unmarshaler); ok {
@@ -248,17 +247,17 @@ func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen map[str
 				err = json.Unmarshal(raw, &v)
 			}
 		}
+		var isNew bool
 		if err == nil {
-			k = "k:" + key(&v)
+			isNew = seen.add(key(&v))
 		} else {
 			h := fnv.New64a()
 			h.Write(raw)
-			k = "raw:" + strconv.FormatUint(h.Sum64(), 16)
+			isNew = seen.addRaw(h.Sum64())
 		}
-		if _, dup := seen[k]; dup {
+		if !isNew {
 			continue
 		}
-		seen[k] = struct{}{}
 		fresh++
 		if err != nil {
 			page.Bad = append(page.Bad, BadRow{Raw: append(json.RawMessage(nil), raw...), Err: err, Key: badRowKey(raw)})

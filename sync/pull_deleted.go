@@ -101,9 +101,16 @@ func (p *Puller) confirmDeleted(ctx context.Context, pr *pullRun, unsure []int64
 	if len(unsure) == 0 {
 		return nil, nil
 	}
-	listed := make(map[int64]struct{}, len(pr.seen))
+	// The set is of the few unsure ids, marked from the walk's list, never
+	// of the walk's ids: a 1M-ticket walk's set would cost ~40 MB (issue 19).
+	listed := make(map[int64]bool, len(unsure))
+	for _, id := range unsure {
+		listed[id] = false
+	}
 	for _, id := range pr.seen {
-		listed[id] = struct{}{}
+		if _, ok := listed[id]; ok {
+			listed[id] = true
+		}
 	}
 	known, err := p.Store.TicketVersions(ctx, p.Store.Pool, unsure)
 	if err != nil {
@@ -112,7 +119,7 @@ func (p *Puller) confirmDeleted(ctx context.Context, pr *pullRun, unsure []int64
 	var ask []int64
 	for _, id := range unsure {
 		v, ok := known[id]
-		if _, live := listed[id]; live || !ok || v.Deleted {
+		if listed[id] || !ok || v.Deleted {
 			continue
 		}
 		ask = append(ask, id)
