@@ -20,7 +20,7 @@ func getOne[T any](ctx context.Context, c *Client, path string, query url.Values
 	}
 	obj, err := firstObject(body)
 	if err != nil {
-		return v, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
+		return v, fmt.Errorf("halo: GET %s: %w", path, err)
 	}
 	if err := json.Unmarshal(obj, &v); err != nil {
 		return v, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
