@@ -116,3 +116,11 @@ func (c *Client) Priorities(ctx context.Context, opts *ListOptions) iter.Seq2[Pa
 	return list(ctx, c, endpoint[Priority]{path: "/api/Priority", paged: true, keys: []string{"priorities", "priority", "results"},
 		key: func(v *Priority) string { return v.ID + "/" + itoa(int64(v.PriorityID)) + "/" + itoa(int64(v.SLAID)) }}, opts)
 }
+
+// FieldInfo lists the field definitions. Halo API: GET /api/FieldInfo, a bare array of
+// every field (430 rows, 552 KB on a live tenant) that has no paging parameters and
+// ignores count (halo-api-more.md): one unpaged request.
+func (c *Client) FieldInfo(ctx context.Context, opts *ListOptions) iter.Seq2[Page[FieldInfo], error] {
+	return list(ctx, c, endpoint[FieldInfo]{path: "/api/FieldInfo", keys: []string{"fieldinfo", "results"},
+		key: idKey(func(v *FieldInfo) Int { return v.ID })}, opts)
+}

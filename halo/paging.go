@@ -99,9 +99,9 @@ type ListOptions struct {
 	Params url.Values
 	// PageSize defaults to 100 and is capped at 100.
 	PageSize int
-	// Paged forces a paged walk of Actions with ticket_id, the one list read
+	// Paged forces a paged walk of Actions with ticket_id, which is read
 	// unpaged by default. Every other list (Agent and the lookups included)
-	// always pages.
+	// always pages, except FieldInfo, which has no paging parameters.
 	Paged bool
 	// StartPage resumes a paged walk at this page_no (0 or 1: from the
 	// start), and Listed is how many distinct rows its earlier part listed,

@@ -245,3 +245,20 @@ type Priority struct {
 
 	Raw json.RawMessage `json:"-"`
 }
+
+// FieldInfo is one field definition (GET /api/FieldInfo: bare array of built-in and custom fields). Its ID
+// is the id of the field in the customfields arrays of records. Halo sends no modification time.
+type FieldInfo struct {
+	ID             Int    `json:"id"`
+	Name           string `json:"name"`
+	Label          string `json:"label"`
+	Type           Int    `json:"type"`
+	InputType      Int    `json:"inputtype"`
+	Custom         Bool   `json:"custom"`
+	Mandatory      Bool   `json:"mandatory"`
+	CharacterLimit Int    `json:"characterlimit"`
+	// Usage is what the field belongs to (1 = tickets); in the published schema, not seen in a capture.
+	Usage Int `json:"usage"`
+
+	Raw json.RawMessage `json:"-"`
+}

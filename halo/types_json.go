@@ -188,3 +188,15 @@ func (v *Priority) UnmarshalJSON(b []byte) error {
 	v.Raw = rawCopy(b)
 	return nil
 }
+
+// UnmarshalJSON implements json.Unmarshaler and fills Raw.
+func (v *FieldInfo) UnmarshalJSON(b []byte) error {
+	type alias FieldInfo
+	var a alias
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*v = FieldInfo(a)
+	v.Raw = rawCopy(b)
+	return nil
+}

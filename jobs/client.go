@@ -20,7 +20,7 @@ import (
 type Schedule struct {
 	Tickets   time.Duration // tickets and their actions
 	Customers time.Duration // clients, sites, users, assets, contracts, agents
-	Lookups   time.Duration // statuses, ticket types, teams, priorities
+	Lookups   time.Duration // statuses, ticket types, teams, priorities, custom field definitions
 	Full      time.Duration // full reconcile of everything (deletions)
 }
 
@@ -32,7 +32,7 @@ func (s Schedule) Interval(entity string) time.Duration {
 	switch entity {
 	case hsync.Tickets, hsync.Actions:
 		return s.Tickets
-	case hsync.Statuses, hsync.TicketTypes, hsync.Teams, hsync.Priorities:
+	case hsync.Statuses, hsync.TicketTypes, hsync.Teams, hsync.Priorities, hsync.CustomFields:
 		return s.Lookups
 	}
 	return s.Customers

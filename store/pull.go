@@ -175,13 +175,7 @@ func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) er
 // TombstoneActionsOfDeletedTickets tombstones the live actions of tombstoned
 // tickets: an action is gone with its ticket.
 func (s *Store) TombstoneActionsOfDeletedTickets(ctx context.Context, tx pgx.Tx) error {
-	if err := markSyncOrigin(ctx, tx); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `UPDATE halo.actions a SET deleted_at = now(), synced_at = now()
-		FROM halo.tickets t WHERE t.id = a.ticket_id AND t.deleted_at IS NOT NULL AND a.deleted_at IS NULL`)
-	if err != nil {
-		return fmt.Errorf("tombstone actions of deleted tickets: %w", err)
-	}
-	return nil
+	_, err := s.tombstoneExec(ctx, tx, Tables["actions"], Tables["actions"].tombstoneSQL(`UPDATE halo.actions a SET deleted_at = now(), synced_at = now()
+		FROM halo.tickets t WHERE t.id = a.ticket_id AND t.deleted_at IS NOT NULL AND a.deleted_at IS NULL`, "a"))
+	return err
 }

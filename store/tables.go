@@ -83,6 +83,11 @@ func init() {
 			"priorityid bigint", "slaid bigint", "name text", "ishidden boolean", "colour text",
 			// SLA targets, migration 00011
 			"fixtime numeric", "fixunits text", "responsetime numeric", "responseunits text")),
+		// migration 00015; the values of records' custom fields are not a Halo entity of their own: see
+		// customfields.go
+		table("custom_fields", ids, cols(
+			"name text", "label text", "type bigint", "inputtype bigint", "custom boolean", "mandatory boolean",
+			"characterlimit bigint", "usage bigint")),
 	} {
 		Tables[t.Entity] = t
 	}

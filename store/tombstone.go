@@ -27,8 +27,18 @@ func (s *Store) Tombstone(ctx context.Context, tx pgx.Tx, t *Table, keys [][]any
 		unnest[i] = fmt.Sprintf("$%d::%s[]", i+1, c.Type)
 	}
 	names := strings.Join(quoteAll(t.keyNames()), ", ")
-	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND (%s) IN (SELECT * FROM unnest(%s))`, t.Name, names, strings.Join(unnest, ", "))
+	// The values of the records named go by key, not by the rows this statement marks: a record an analyst
+	// deleted is soft-deleted by the guard trigger at once and tombstoned here when the push is done.
+	textKeys := make([]string, len(keys))
+	for i, k := range keys {
+		textKeys[i] = t.KeyString(k)
+	}
+	args = append(args, textKeys)
+	sql := fmt.Sprintf(`WITH gone AS (UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND (%s) IN (SELECT * FROM unnest(%s)) RETURNING 1), cf AS (
+UPDATE halo.custom_field_values SET deleted_at = now(), synced_at = now()
+WHERE entity = %s AND record_key = ANY($%d::text[]) AND deleted_at IS NULL)
+SELECT count(*) FROM gone`, t.Name, names, strings.Join(unnest, ", "), t.entityLiteral(), len(args))
 	return s.tombstoneExec(ctx, tx, t, sql, args...)
 }
 
@@ -40,8 +50,8 @@ func (s *Store) TombstoneMissing(ctx context.Context, tx pgx.Tx, t *Table, seenI
 	if len(t.Keys) != 1 || t.Keys[0].Type != TypeBigint {
 		return 0, fmt.Errorf("store: TombstoneMissing needs a single bigint key; %s has %v", t.Entity, t.Keys)
 	}
-	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND %[2]s > 0 AND NOT (%[2]s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+	sql := t.tombstoneSQL(fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND %[2]s > 0 AND NOT (%[2]s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize()), "")
 	return s.tombstoneExec(ctx, tx, t, sql, nonNilInt64s(seenIDs))
 }
 
@@ -53,8 +63,8 @@ func (s *Store) TombstoneMissingText(ctx context.Context, tx pgx.Tx, t *Table, s
 	if seenIDs == nil {
 		seenIDs = []string{}
 	}
-	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+	sql := t.tombstoneSQL(fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
+WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize()), "")
 	return s.tombstoneExec(ctx, tx, t, sql, seenIDs)
 }
 
@@ -62,20 +72,22 @@ WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier
 // ticket's actions were re-read in full). Other tickets' actions are untouched.
 func (s *Store) TombstoneMissingActions(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
 	t := Tables["actions"]
-	sql := `UPDATE halo.actions SET deleted_at = now(), synced_at = now()
-WHERE ticket_id = $1 AND deleted_at IS NULL AND id > 0 AND NOT (id = ANY($2::bigint[]))`
+	sql := t.tombstoneSQL(`UPDATE halo.actions SET deleted_at = now(), synced_at = now()
+WHERE ticket_id = $1 AND deleted_at IS NULL AND id > 0 AND NOT (id = ANY($2::bigint[]))`, "")
 	return s.tombstoneExec(ctx, tx, t, sql, ticketID, nonNilInt64s(seenIDs))
 }
 
+// tombstoneExec runs a tombstoning statement as the sync's own write. sql returns one row, the number of
+// records it tombstoned, and soft-deletes their custom field values (see Table.tombstoneSQL).
 func (s *Store) tombstoneExec(ctx context.Context, tx pgx.Tx, t *Table, sql string, args ...any) (int, error) {
 	if err := markSyncOrigin(ctx, tx); err != nil {
 		return 0, err
 	}
-	tag, err := tx.Exec(ctx, sql, args...)
-	if err != nil {
+	var n int
+	if err := tx.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("error tombstoning %s: %w", t.Entity, err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
 // keyColumn gathers the i-th key of every key tuple into a typed slice pgx can send as an array.

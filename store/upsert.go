@@ -145,7 +145,7 @@ func rowDataError(e *pgconn.PgError) bool {
 }
 
 // upsertOnce is one attempt at storing rows (all checked): the straight COPY for new keys, else the
-// staging table and the merge. Any error leaves the transaction aborted; the caller's savepoint undoes it.
+// staging table and the merge; then the custom field values of the rows it wrote. Any error leaves the transaction aborted; the caller's savepoint undoes it.
 func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertResult, error) {
 	var res UpsertResult
 	copyRows := make([][]any, 0, len(rows))
@@ -166,7 +166,11 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertRe
 		}
 		if ok {
 			res.Inserted = n
-			return res, nil
+			keys := make([][]any, len(rows))
+			for i, r := range rows {
+				keys[i] = r.Keys
+			}
+			return res, t.storeCustomFields(ctx, tx, keys)
 		}
 	}
 
@@ -183,19 +187,22 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertRe
 	if err != nil {
 		return UpsertResult{}, fmt.Errorf("error upserting %s: %w", t.Entity, err)
 	}
-	inserted, err := pgx.CollectRows(dbRows, pgx.RowTo[bool])
+	// Each written row: inserted (or updated), then its key columns.
+	written, err := pgx.CollectRows(dbRows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
 	if err != nil {
 		return UpsertResult{}, fmt.Errorf("error upserting %s: %w", t.Entity, err)
 	}
-	for _, ins := range inserted {
-		if ins {
+	keys := make([][]any, len(written))
+	for i, w := range written {
+		if w[0].(bool) {
 			res.Inserted++
 		} else {
 			res.Updated++
 		}
+		keys[i] = w[1:]
 	}
 	res.Unchanged = len(seen) - res.Inserted - res.Updated
-	return res, nil
+	return res, t.storeCustomFields(ctx, tx, keys)
 }
 
 // copyNew is Upsert's fast path for rows none of whose keys is in t yet (all of an initial sync, new records
@@ -370,7 +377,8 @@ type upsertKey struct {
 // otherwise the rows go in as staged, sparing a sort of the whole batch. The WHERE compares raw and the
 // typed columns, so a row is rewritten only when Halo's record changed, when our mapping of it changed, or
 // when it was tombstoned, and never by a copy older than the stored one (both halo_updated_at known, the
-// stored one later). xmax = 0 tells a fresh insert from an update.
+// stored one later). xmax = 0 tells a fresh insert from an update; the keys of the rows written follow it, for
+// their custom field values (storeCustomFields).
 func (t *Table) upsertSQL(stage string, dups bool) string {
 	k := upsertKey{t, stage, dups}
 	if s, ok := upsertSQLs.Load(k); ok {
@@ -409,9 +417,9 @@ func (t *Table) buildUpsertSQL(stage string, dups bool) string {
 ON CONFLICT (%[3]s) DO UPDATE SET %[5]s
 WHERE (t.deleted_at IS NOT NULL OR t.raw IS DISTINCT FROM EXCLUDED.raw OR (%[6]s) IS DISTINCT FROM (%[7]s))
   AND NOT coalesce(t.halo_updated_at > EXCLUDED.halo_updated_at, false)
-RETURNING (xmax = 0) AS inserted`,
+RETURNING (xmax = 0) AS inserted, %[8]s`,
 		t.Name, strings.Join(all, ", "), strings.Join(keys, ", "), pgx.Identifier{stage}.Sanitize(),
-		strings.Join(sets, ", "), strings.Join(cur, ", "), strings.Join(exc, ", "))
+		strings.Join(sets, ", "), strings.Join(cur, ", "), strings.Join(exc, ", "), strings.Join(keys, ", "))
 }
 
 func quoteAll(names []string) []string {

@@ -128,12 +128,6 @@ func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, erro
 // TombstoneActionsNotWalked tombstones the live actions the bulk actions
 // walk did not list.
 func (s *Store) TombstoneActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
-	if err := markSyncOrigin(ctx, tx); err != nil {
-		return 0, err
-	}
-	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+walkedActions+`)`)
-	if err != nil {
-		return 0, fmt.Errorf("tombstone actions not listed: %w", err)
-	}
-	return int(tag.RowsAffected()), nil
+	t := Tables["actions"]
+	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(`UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+walkedActions+`)`, ""))
 }

@@ -50,4 +50,4 @@ func (p *Puller) Cycle(ctx context.Context, entities []string, full bool) ([]*st
 }
 
 // lookups are the small entities a cycle pulls before the recent window.
-var lookups = map[string]bool{Statuses: true, TicketTypes: true, Teams: true, Priorities: true, Agents: true}
+var lookups = map[string]bool{Statuses: true, TicketTypes: true, Teams: true, Priorities: true, CustomFields: true, Agents: true}

@@ -47,12 +47,15 @@ const (
 	TicketTypes = "ticket_types"
 	Teams       = "teams"
 	Priorities  = "priorities"
+	// CustomFields are the field definitions (GET /api/FieldInfo); the values of records' custom fields
+	// are stored with their records (store/customfields.go).
+	CustomFields = "custom_fields"
 )
 
 // PullOrder lists the entities a complete cycle pulls, lookups first so that
 // analysts joining tickets to statuses find both. Actions are pulled by the
 // tickets pull (they are children of tickets), so they are not listed.
-var PullOrder = []string{Statuses, TicketTypes, Teams, Priorities, Agents, Clients, Sites, Users, Contracts, Assets, Tickets}
+var PullOrder = []string{Statuses, TicketTypes, Teams, Priorities, CustomFields, Agents, Clients, Sites, Users, Contracts, Assets, Tickets}
 
 // IsEntity reports whether name is a pullable entity.
 func IsEntity(name string) bool {
@@ -85,7 +88,10 @@ type spec struct {
 	// inactiveParams are sent on every list so inactive rows are not hidden
 	// (halo-api.md §10.10): a hidden row would otherwise look deleted.
 	inactiveParams url.Values
-	walk           walkFunc
+	// listParams, if set, adds parameters that depend on the mirror to every list of the entity (the
+	// custom fields a ticket list row should carry).
+	listParams func(ctx context.Context, p *Puller) (url.Values, error)
+	walk       walkFunc
 }
 
 func (s *spec) table() *store.Table { return store.Tables[s.name] }
@@ -93,20 +99,22 @@ func (s *spec) table() *store.Table { return store.Tables[s.name] }
 var includeInactive = url.Values{"includeinactive": {"true"}, "includeactive": {"true"}}
 
 var specs = map[string]*spec{
-	Clients:   {name: Clients, path: "/api/Client", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Clients, (*halo.Client).Clients, clientRow)},
-	Sites:     {name: Sites, path: "/api/Site", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Sites, (*halo.Client).Sites, siteRow)},
-	Users:     {name: Users, path: "/api/Users", strategy: FullOnly, inactiveParams: includeInactive, walk: walker(Users, (*halo.Client).Users, userRow)},
-	Assets:    {name: Assets, path: "/api/Asset", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Assets, (*halo.Client).Assets, assetRow)},
+	Clients: {name: Clients, path: "/api/Client", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Clients, (*halo.Client).Clients, clientRow)},
+	Sites:   {name: Sites, path: "/api/Site", strategy: TryFilter, inactiveParams: includeInactive, walk: walker(Sites, (*halo.Client).Sites, siteRow)},
+	Users:   {name: Users, path: "/api/Users", strategy: FullOnly, inactiveParams: includeInactive, walk: walker(Users, (*halo.Client).Users, userRow)},
+	Assets: {name: Assets, path: "/api/Asset", strategy: TryFilter, inactiveParams: includeInactive, listParams: assetFieldParams,
+		walk: walker(Assets, (*halo.Client).Assets, assetRow)},
 	Contracts: {name: Contracts, path: "/api/ClientContract", strategy: FullOnly, inactiveParams: url.Values{"includeinactive": {"true"}}, walk: walker(Contracts, (*halo.Client).Contracts, contractRow)},
 	Agents: {name: Agents, path: "/api/Agent", strategy: FullOnly,
 		// includeapiagents: API agents are hidden without it (swagger /Agent).
 		inactiveParams: url.Values{"includeenabled": {"true"}, "includedisabled": {"true"}, "includeunassigned": {"true"}, "includeapiagents": {"true"}},
 		walk:           walker(Agents, (*halo.Client).Agents, agentRow)},
-	Statuses:    {name: Statuses, path: "/api/Status", strategy: FullOnly, inactiveParams: url.Values{"showall": {"true"}}, walk: walker(Statuses, (*halo.Client).Statuses, statusRow)},
-	TicketTypes: {name: TicketTypes, path: "/api/TicketType", strategy: FullOnly, inactiveParams: url.Values{"showinactive": {"true"}}, walk: walker(TicketTypes, (*halo.Client).TicketTypes, ticketTypeRow)},
-	Teams:       {name: Teams, path: "/api/Team", strategy: FullOnly, inactiveParams: url.Values{"includedisabled": {"true"}, "includeenabled": {"true"}}, walk: walker(Teams, (*halo.Client).Teams, teamRow)},
-	Priorities:  {name: Priorities, path: "/api/Priority", strategy: FullOnly, walk: walker(Priorities, (*halo.Client).Priorities, priorityRow)},
-	Tickets:     {name: Tickets, path: "/api/Tickets", strategy: ByFilter, walk: ticketWalker},
+	Statuses:     {name: Statuses, path: "/api/Status", strategy: FullOnly, inactiveParams: url.Values{"showall": {"true"}}, walk: walker(Statuses, (*halo.Client).Statuses, statusRow)},
+	TicketTypes:  {name: TicketTypes, path: "/api/TicketType", strategy: FullOnly, inactiveParams: url.Values{"showinactive": {"true"}}, walk: walker(TicketTypes, (*halo.Client).TicketTypes, ticketTypeRow)},
+	Teams:        {name: Teams, path: "/api/Team", strategy: FullOnly, inactiveParams: url.Values{"includedisabled": {"true"}, "includeenabled": {"true"}}, walk: walker(Teams, (*halo.Client).Teams, teamRow)},
+	Priorities:   {name: Priorities, path: "/api/Priority", strategy: FullOnly, walk: walker(Priorities, (*halo.Client).Priorities, priorityRow)},
+	CustomFields: {name: CustomFields, path: "/api/FieldInfo", strategy: FullOnly, walk: walker(CustomFields, (*halo.Client).FieldInfo, fieldInfoRow)},
+	Tickets:      {name: Tickets, path: "/api/Tickets", strategy: ByFilter, listParams: ticketFieldParams, walk: ticketWalker},
 }
 
 // walker adapts one typed list method of the halo client to a walkFunc.

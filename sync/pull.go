@@ -302,6 +302,14 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error {
 	t := pr.spec.table()
 	pb := newPageBatch(t)
+	if pr.spec.listParams != nil {
+		extra, err := pr.spec.listParams(ctx, p)
+		if err != nil {
+			return err
+		}
+		params = maps.Clone(params)
+		maps.Copy(params, extra)
+	}
 	opts := halo.ListOptions{Params: params}
 	if pr.resumable {
 		if err := p.resumeWalk(ctx, pr, &opts); err != nil {

@@ -168,3 +168,12 @@ func optBool(v *halo.Bool) *bool {
 	b := bool(*v)
 	return &b
 }
+
+func fieldInfoRow(f halo.FieldInfo) map[string]any {
+	return map[string]any{
+		"id": int64(f.ID), "name": text(f.Name), "label": text(f.Label), "type": int64(f.Type),
+		"inputtype": int64(f.InputType), "custom": bool(f.Custom), "mandatory": bool(f.Mandatory),
+		"characterlimit": int64(f.CharacterLimit), "usage": int64(f.Usage),
+		"raw": []byte(f.Raw), "halo_updated_at": nil,
+	}
+}

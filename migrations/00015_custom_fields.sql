@@ -1,0 +1,250 @@
+-- Custom fields as rows (issue 18 item 3).
+--
+-- * halo.custom_fields mirrors Halo's field definitions (GET /api/FieldInfo), like any mirror table.
+-- * halo.custom_field_values holds one row per (record, field) for every mirrored record whose JSON carries a
+--   "customfields" array: the values are derived from the record's raw JSON by halosync.store_custom_fields,
+--   which the one upsert path (store.Upsert) calls in the transaction that writes the record, for the records
+--   it wrote. Deriving them in the database from the stored raw keeps them equal to what the record holds
+--   whoever wrote it (a pull, a targeted fetch, a push reply), and lets this migration fill them for records
+--   already mirrored.
+-- * Only a record whose JSON carries the array is authoritative: list rows often lack it (tickets without
+--   include_custom_fields, most other lists), and such a row leaves the values learnt earlier alone. A field
+--   no longer in a carried array is removed. A tombstoned record's values are soft-deleted with it and come
+--   back with it.
+
+-- +goose Up
+
+-- ---------------------------------------------------------------------------------------------------------
+CREATE TABLE halo.custom_fields (
+    id              bigint PRIMARY KEY,
+    name            text,
+    label           text,
+    type            bigint,
+    inputtype       bigint,
+    custom          boolean,
+    mandatory       boolean,
+    characterlimit  bigint,
+    usage           bigint,
+    raw             jsonb NOT NULL,
+    halo_updated_at timestamptz,
+    synced_at       timestamptz NOT NULL DEFAULT now(),
+    deleted_at      timestamptz
+);
+COMMENT ON TABLE halo.custom_fields IS 'Halo field definitions (GET /api/FieldInfo, a bare array; built-in and custom fields). customfields[].id on records is this id. One row per field id ever seen; fields gone from Halo keep their last state with deleted_at set.';
+COMMENT ON COLUMN halo.custom_fields.id IS 'Halo field id (primary key); the id of the field in the customfields arrays of records and in halo.custom_field_values.field_id.';
+COMMENT ON COLUMN halo.custom_fields.name IS 'Field name, e.g. CFimpact (custom fields start with CF); also accepted by Halo when writing customfields.';
+COMMENT ON COLUMN halo.custom_fields.label IS 'Label shown in Halo, e.g. Impact.';
+COMMENT ON COLUMN halo.custom_fields.type IS 'Field type: 0 text, 1 memo, 2 single select (value = option id), 3 multi select, 4 date, 5 time, 6 checkbox, 10 rich text.';
+COMMENT ON COLUMN halo.custom_fields.inputtype IS 'Halo input type of the field (how it is entered; meaning depends on type).';
+COMMENT ON COLUMN halo.custom_fields.custom IS 'True for custom fields (defined by the tenant), false for Halo''s built-in fields.';
+COMMENT ON COLUMN halo.custom_fields.mandatory IS 'True when Halo requires a value.';
+COMMENT ON COLUMN halo.custom_fields.characterlimit IS 'Maximum length of a text value (0 = none).';
+COMMENT ON COLUMN halo.custom_fields.usage IS 'What the field belongs to (1 = tickets; published schema only). halosync asks the ticket list for the values of the usage-1 fields.';
+COMMENT ON COLUMN halo.custom_fields.raw IS 'The definition exactly as Halo returned it (JSON).';
+COMMENT ON COLUMN halo.custom_fields.halo_updated_at IS 'Always NULL: Halo sends no modification time for field definitions.';
+COMMENT ON COLUMN halo.custom_fields.synced_at IS 'When halosync last wrote this row.';
+COMMENT ON COLUMN halo.custom_fields.deleted_at IS 'When halosync found the field gone from Halo (soft delete); NULL while it exists.';
+
+-- ---------------------------------------------------------------------------------------------------------
+CREATE TABLE halo.custom_field_values (
+    entity          text NOT NULL,
+    record_key      text NOT NULL,
+    record_id       bigint,
+    field_id        bigint NOT NULL,
+    name            text,
+    label           text,
+    type            bigint,
+    value           text,
+    display         text,
+    value_number    numeric,
+    value_date      timestamptz,
+    value_bool      boolean,
+    raw             jsonb NOT NULL,
+    halo_updated_at timestamptz,
+    synced_at       timestamptz NOT NULL DEFAULT now(),
+    deleted_at      timestamptz,
+    PRIMARY KEY (entity, record_key, field_id)
+);
+CREATE INDEX custom_field_values_record_idx ON halo.custom_field_values (entity, record_id);
+CREATE INDEX custom_field_values_field_idx ON halo.custom_field_values (field_id, entity);
+COMMENT ON TABLE halo.custom_field_values IS 'Custom field values of mirrored records, one row per record and field, taken from the customfields array of the record''s JSON whenever halosync stores a copy of the record that carries the array (a copy without it, such as most list rows, leaves the values as they were). A field no longer in the array is removed; values of a deleted record keep their last state with deleted_at set. halosync_editor may UPDATE value: the change is pushed to Halo on the owner record.';
+COMMENT ON COLUMN halo.custom_field_values.entity IS 'Mirror table of the owner record (tickets, clients, sites, users, assets, actions, …).';
+COMMENT ON COLUMN halo.custom_field_values.record_key IS 'Key of the owner record as text: its id, or "ticket_id/id" for actions (as in halosync.rejects and halosync.outbox).';
+COMMENT ON COLUMN halo.custom_field_values.record_id IS 'The owner record''s id (for actions the action id; see record_key for the ticket). Join with e.g. halo.tickets.id where entity = ''tickets''.';
+COMMENT ON COLUMN halo.custom_field_values.field_id IS 'Field id (halo.custom_fields.id).';
+COMMENT ON COLUMN halo.custom_field_values.name IS 'Field name as the record carries it, e.g. CFimpact.';
+COMMENT ON COLUMN halo.custom_field_values.label IS 'Field label as the record carries it, e.g. Impact.';
+COMMENT ON COLUMN halo.custom_field_values.type IS 'Field type as the record carries it: 0 text, 1 memo, 2 single select, 3 multi select, 4 date, 5 time, 6 checkbox, 10 rich text.';
+COMMENT ON COLUMN halo.custom_field_values.value IS 'The value as text, as Halo holds it: text as is, a single select''s option id (0 = unset), a date as ISO text, a multi select as JSON; NULL when Halo sent "" or nothing. Writable by halosync_editor: the new value is pushed to Halo as customfields [{id, value}] on the owner record.';
+COMMENT ON COLUMN halo.custom_field_values.display IS 'The value as Halo displays it: a select''s option text, a date in the tenant''s locale; NULL when empty.';
+COMMENT ON COLUMN halo.custom_field_values.value_number IS 'The value as a number when it is one (a JSON number, or a numeric text on select fields); NULL for an unset select (0).';
+COMMENT ON COLUMN halo.custom_field_values.value_date IS 'Date and time fields: the value as a UTC timestamp (Halo''s values without a zone are UTC); NULL when unset or one of Halo''s 1900-style empty dates.';
+COMMENT ON COLUMN halo.custom_field_values.value_bool IS 'The value as a boolean when it is one (a JSON true/false; for checkboxes also 1/0 and "true"/"false").';
+COMMENT ON COLUMN halo.custom_field_values.raw IS 'The element of the record''s customfields array exactly as Halo sent it (JSON).';
+COMMENT ON COLUMN halo.custom_field_values.halo_updated_at IS 'Halo''s last-modified time of the owner record when the value was taken (custom fields carry none of their own).';
+COMMENT ON COLUMN halo.custom_field_values.synced_at IS 'When halosync last wrote this row.';
+COMMENT ON COLUMN halo.custom_field_values.deleted_at IS 'Set when the owner record was deleted (soft delete); cleared if the record comes back.';
+
+-- ---------------------------------------------------------------------------------------------------------
+-- Typed readings of a customfields element's value (v) given the field's type (t). They never fail: a value
+-- that does not read as the type gives NULL.
+
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_number(v jsonb, t bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN n IS NULL THEN NULL
+        WHEN t = 2 AND n = 0 THEN NULL -- single select: option id 0 = unset
+        ELSE n END
+    FROM (SELECT CASE
+        WHEN jsonb_typeof(v) = 'number' THEN v::text::numeric
+        -- text fields keep numeric-looking text (codes, phone numbers) as text only
+        WHEN jsonb_typeof(v) = 'string' AND t IN (2, 3) AND btrim(v #>> '{}') ~ '^-?[0-9]{1,30}(\.[0-9]{1,30})?$'
+            THEN btrim(v #>> '{}')::numeric
+        END AS n) x
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_number(jsonb, bigint) IS 'value_number of a custom field value: a JSON number, or numeric text on select fields; NULL for an unset single select (0) and anything else.';
+
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_time(v jsonb, t bigint) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s text;
+BEGIN
+    -- the rules of halo.ParseTime: no zone = UTC, 0-7 fractional digits, any year up to 1901 = empty
+    IF jsonb_typeof(v) IS DISTINCT FROM 'string' OR t IN (0, 1, 10) THEN
+        RETURN NULL;
+    END IF;
+    s := btrim(v #>> '{}');
+    IF s !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
+       OR left(s, 4)::int <= 1901 THEN
+        RETURN NULL;
+    END IF;
+    IF length(s) > 10 AND s ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN
+        RETURN s::timestamptz;
+    END IF;
+    RETURN s::timestamp AT TIME ZONE 'UTC';
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+    RETURN NULL; -- 2024-13-45 and the like
+END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_time(jsonb, bigint) IS 'value_date of a custom field value: ISO date/time text on non-text fields, read as UTC when it has no zone; NULL for Halo''s empty dates (year up to 1901) and anything else.';
+
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_bool(v jsonb, t bigint) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(v) = 'boolean' THEN v::text::boolean
+        WHEN t = 6 AND jsonb_typeof(v) = 'number' THEN v::text::numeric <> 0
+        WHEN t = 6 AND jsonb_typeof(v) = 'string' THEN
+            CASE lower(btrim(v #>> '{}')) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END
+        END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_bool(jsonb, bigint) IS 'value_bool of a custom field value: a JSON boolean; on checkboxes (type 6) also 1/0 and "true"/"false".';
+
+-- custom_field_elements unnests the customfields arrays of owner records (parallel arrays: key, id, the
+-- record's customfields or NULL when it carries none, its halo_updated_at) into value rows. Elements without
+-- a whole-number id are skipped; when one array repeats a field id, its last element counts.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_elements(p_keys text[], p_ids bigint[], p_fields jsonb[], p_updated timestamptz[])
+RETURNS TABLE (record_key text, record_id bigint, field_id bigint, name text, label text, type bigint, value text,
+               display text, value_number numeric, value_date timestamptz, value_bool boolean, raw jsonb,
+               halo_updated_at timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT DISTINCT ON (e.k, e.fid) e.k, e.rid, e.fid, nullif(e.el->>'name', ''), nullif(e.el->>'label', ''), e.typ,
+           nullif(e.el->>'value', ''), nullif(e.el->>'display', ''),
+           halosync.custom_field_number(e.el->'value', e.typ), halosync.custom_field_time(e.el->'value', e.typ),
+           halosync.custom_field_bool(e.el->'value', e.typ), e.el, e.upd
+    FROM (
+        SELECT o.k, o.rid, o.upd, x.el, x.n, (x.el->>'id')::numeric::bigint AS fid,
+               CASE WHEN jsonb_typeof(x.el->'type') = 'number' AND (x.el->>'type') ~ '^[0-9]{1,9}(\.0*)?$'
+                    THEN (x.el->>'type')::numeric::bigint END AS typ
+        FROM unnest(p_keys, p_ids, p_fields, p_updated) AS o(k, rid, f, upd),
+             jsonb_array_elements(CASE WHEN jsonb_typeof(o.f) = 'array' THEN o.f ELSE '[]' END) WITH ORDINALITY AS x(el, n)
+        WHERE jsonb_typeof(x.el) = 'object' AND (x.el->>'id') ~ '^[0-9]{1,18}(\.0*)?$'
+    ) e
+    ORDER BY e.k, e.fid, e.n DESC
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_elements(text[], bigint[], jsonb[], timestamptz[]) IS 'The custom field value rows of owner records (parallel arrays of record key, record id, customfields array or NULL, halo_updated_at).';
+
+-- store_custom_fields brings the values of owner records just written by the sync in step with them: the
+-- records are live, so their soft-deleted values come back; a record that carries a customfields array
+-- (p_fields[i] an array; NULL or anything else = the copy carried none) has exactly the values of that array.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.store_custom_fields(p_entity text, p_keys text[], p_ids bigint[], p_fields jsonb[], p_updated timestamptz[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    carriers text[];
+BEGIN
+    UPDATE halo.custom_field_values SET deleted_at = NULL, synced_at = now()
+    WHERE entity = p_entity AND record_key = ANY(p_keys) AND deleted_at IS NOT NULL;
+
+    SELECT coalesce(array_agg(k), '{}') INTO carriers
+    FROM unnest(p_keys, p_fields) AS o(k, f) WHERE jsonb_typeof(f) = 'array';
+    IF cardinality(carriers) = 0 THEN
+        RETURN;
+    END IF;
+
+    DELETE FROM halo.custom_field_values v
+    WHERE v.entity = p_entity AND v.record_key = ANY(carriers)
+      AND NOT EXISTS (SELECT FROM halosync.custom_field_elements(p_keys, p_ids, p_fields, p_updated) e
+                      WHERE e.record_key = v.record_key AND e.field_id = v.field_id);
+
+    INSERT INTO halo.custom_field_values AS v (entity, record_key, record_id, field_id, name, label, type, value, display,
+        value_number, value_date, value_bool, raw, halo_updated_at)
+    SELECT p_entity, e.record_key, e.record_id, e.field_id, e.name, e.label, e.type, e.value, e.display, e.value_number,
+           e.value_date, e.value_bool, e.raw, e.halo_updated_at
+    FROM halosync.custom_field_elements(p_keys, p_ids, p_fields, p_updated) e
+    ON CONFLICT (entity, record_key, field_id) DO UPDATE SET
+        record_id = EXCLUDED.record_id, name = EXCLUDED.name, label = EXCLUDED.label, type = EXCLUDED.type,
+        value = EXCLUDED.value, display = EXCLUDED.display, value_number = EXCLUDED.value_number,
+        value_date = EXCLUDED.value_date, value_bool = EXCLUDED.value_bool, raw = EXCLUDED.raw,
+        halo_updated_at = EXCLUDED.halo_updated_at, synced_at = now(), deleted_at = NULL
+    WHERE (v.record_id, v.name, v.label, v.type, v.value, v.display, v.raw, v.halo_updated_at, v.deleted_at)
+          IS DISTINCT FROM (EXCLUDED.record_id, EXCLUDED.name, EXCLUDED.label, EXCLUDED.type, EXCLUDED.value,
+                            EXCLUDED.display, EXCLUDED.raw, EXCLUDED.halo_updated_at, NULL::timestamptz);
+END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.store_custom_fields(text, text[], bigint[], jsonb[], timestamptz[]) IS 'Called by the sync in the transaction that wrote owner records: revives their soft-deleted values, and makes the values of each record that carries a customfields array exactly that array''s.';
+
+-- Values of the records already mirrored.
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'halo' AND c.relkind = 'r' AND c.relname NOT IN ('custom_fields', 'custom_field_values')
+               AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'raw' AND NOT a.attisdropped)
+               AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'id' AND NOT a.attisdropped
+                           AND a.atttypid = 'bigint'::regtype)
+             ORDER BY 1
+    LOOP
+        EXECUTE format($f$
+            SELECT halosync.store_custom_fields(%L, array_agg(k), array_agg(id), array_agg(raw->'customfields'), array_agg(halo_updated_at))
+            FROM (SELECT %s AS k, id, raw, halo_updated_at FROM halo.%I
+                  WHERE deleted_at IS NULL AND jsonb_typeof(raw->'customfields') = 'array') r$f$,
+            t, CASE WHEN t = 'actions' THEN $k$ticket_id::text || '/' || id::text$k$ ELSE 'id::text' END, t);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+
+REVOKE ALL ON FUNCTION halosync.store_custom_fields(text, text[], bigint[], jsonb[], timestamptz[]),
+    halosync.custom_field_elements(text[], bigint[], jsonb[], timestamptz[]) FROM PUBLIC;
+
+-- Readers read both tables through the schema's default privileges (00001, 00008).
+
+-- +goose Down
+DROP FUNCTION halosync.store_custom_fields(text, text[], bigint[], jsonb[], timestamptz[]);
+DROP FUNCTION halosync.custom_field_elements(text[], bigint[], jsonb[], timestamptz[]);
+DROP FUNCTION halosync.custom_field_bool(jsonb, bigint);
+DROP FUNCTION halosync.custom_field_time(jsonb, bigint);
+DROP FUNCTION halosync.custom_field_number(jsonb, bigint);
+DROP TABLE halo.custom_field_values;
+DROP TABLE halo.custom_fields;

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Custom field values (halo.custom_field_values, migration 00015) follow their owner record. They are derived
+// in the database from the record's stored raw JSON (halosync.store_custom_fields), never from a row in
+// flight: whatever copy of the record won the upsert (a newer stored copy beats an older incoming one) is the
+// copy its values come from. Every entity gets them without code of its own: Upsert calls
+// storeCustomFields for the records it wrote, and every tombstoning statement goes through tombstoneSQL,
+// which soft-deletes the values of the records it tombstones.
+
+// recordKeySQL is the SQL expression of a row's key as text, the form of KeyString ("42", "42/3" for
+// actions): the record_key of custom field values, rejects and the outbox. alias qualifies the columns.
+func (t *Table) recordKeySQL(alias string) string {
+	parts := make([]string, len(t.Keys))
+	for i, c := range t.Keys {
+		parts[i] = alias + pgx.Identifier{c.Name}.Sanitize() + "::text"
+	}
+	return strings.Join(parts, " || '/' || ")
+}
+
+// recordIDSQL is the record_id of custom field values: the key column named id when it is a bigint (for
+// actions the action id), else NULL.
+func (t *Table) recordIDSQL(alias string) string {
+	for _, c := range t.Keys {
+		if c.Name == "id" && c.Type == TypeBigint {
+			return alias + "id"
+		}
+	}
+	return "NULL::bigint"
+}
+
+var customFieldsSQLs sync.Map // *Table → string
+
+// customFieldsSQL reads the written records ($2… one key array per key column) back from t and hands their
+// customfields arrays (NULL when the record carries none) to halosync.store_custom_fields.
+func (t *Table) customFieldsSQL() string {
+	if s, ok := customFieldsSQLs.Load(t); ok {
+		return s.(string)
+	}
+	var names, arrays []string
+	for i, c := range t.Keys {
+		names = append(names, "t."+pgx.Identifier{c.Name}.Sanitize())
+		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", i+2, c.Type))
+	}
+	s := fmt.Sprintf(`SELECT halosync.store_custom_fields($1, array_agg(%s), array_agg(%s),
+	array_agg(CASE WHEN jsonb_typeof(t.raw->'customfields') = 'array' THEN t.raw->'customfields' END), array_agg(t.halo_updated_at))
+FROM %s t WHERE (%s) IN (SELECT * FROM unnest(%s))`,
+		t.recordKeySQL("t."), t.recordIDSQL("t."), t.Name, strings.Join(names, ", "), strings.Join(arrays, ", "))
+	customFieldsSQLs.Store(t, s)
+	return s
+}
+
+// storeCustomFields brings the custom field values of the records of t at keys (each following t.Keys),
+// which this transaction just wrote, in step with their stored JSON. It runs inside Upsert's savepoint, so
+// a failure undoes the records' write with it.
+func (t *Table) storeCustomFields(ctx context.Context, tx pgx.Tx, keys [][]any) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := []any{t.Entity}
+	for i, c := range t.Keys {
+		col, err := keyColumn(c, i, keys)
+		if err != nil {
+			return fmt.Errorf("error storing custom fields of %s: %w", t.Entity, err)
+		}
+		args = append(args, col)
+	}
+	if _, err := tx.Exec(ctx, t.customFieldsSQL(), args...); err != nil {
+		return fmt.Errorf("error storing custom fields of %s: %w", t.Entity, err)
+	}
+	return nil
+}
+
+// tombstoneSQL wraps update, an UPDATE of t (aliased as alias, "" for none) that sets deleted_at on the rows
+// it tombstones, so that the same statement soft-deletes their custom field values and returns how many
+// records it tombstoned. update must not have a RETURNING clause.
+func (t *Table) tombstoneSQL(update, alias string) string {
+	if alias != "" {
+		alias += "."
+	}
+	return fmt.Sprintf(`WITH gone AS (%s
+RETURNING %s AS record_key), cf AS (
+UPDATE halo.custom_field_values v SET deleted_at = now(), synced_at = now()
+FROM gone WHERE v.entity = %s AND v.record_key = gone.record_key AND v.deleted_at IS NULL)
+SELECT count(*) FROM gone`, update, t.recordKeySQL(alias), t.entityLiteral())
+}
+
+// entityLiteral is t.Entity as an SQL string literal.
+func (t *Table) entityLiteral() string { return "'" + strings.ReplaceAll(t.Entity, "'", "''") + "'" }
+
+// TicketCustomFieldIDs returns the ids of the custom fields of tickets, ascending, for the ticket list's
+// include_custom_fields (list rows carry no custom fields without it): the live custom definitions whose
+// usage is 1 (tickets); when no definition carries a usage (Halo's published schema has it, no capture
+// shows it), every live custom definition, since Halo answers an include of another entity's field with
+// nothing worse than no value.
+func (s *Store) TicketCustomFieldIDs(ctx context.Context, q Querier) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM halo.custom_fields
+WHERE deleted_at IS NULL AND custom AND id > 0
+  AND (usage = 1 OR NOT EXISTS (SELECT FROM halo.custom_fields WHERE usage <> 0))
+ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("error reading ticket custom field ids: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("error reading ticket custom field ids: %w", err)
+	}
+	return ids, nil
+}
