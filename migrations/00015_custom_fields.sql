@@ -85,6 +85,26 @@ COMMENT ON COLUMN halo.custom_field_values.halo_updated_at IS 'Halo''s last-modi
 COMMENT ON COLUMN halo.custom_field_values.synced_at IS 'When halosync last wrote this row.';
 COMMENT ON COLUMN halo.custom_field_values.deleted_at IS 'Set when the owner record was deleted (soft delete); cleared if the record comes back.';
 
+-- Change tracking as on every mirror table (00011).
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['custom_fields', 'custom_field_values'] LOOP
+        EXECUTE format('ALTER TABLE halo.%I ADD COLUMN change_xid xid8', t);
+        EXECUTE format('COMMENT ON COLUMN halo.%I.change_xid IS %L', t,
+            'Id of the transaction that last inserted, changed or tombstoned this row (pg_current_xact_id()). '
+            || 'To follow changes without missing any: with each read also take pg_snapshot_xmin(pg_current_snapshot()) in the same statement, '
+            || 'and next time read WHERE change_xid >= that value (rows may repeat, none is missed). Indexed.');
+        EXECUTE format('CREATE INDEX %I ON halo.%I (change_xid)', t || '_change_xid_idx', t);
+        -- Named to fire after every other BEFORE trigger (they fire in name order), as in 00011.
+        EXECUTE format('CREATE TRIGGER zz_halosync_stamp_change BEFORE INSERT OR UPDATE ON halo.%I FOR EACH ROW EXECUTE FUNCTION halosync.stamp_change()', t);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+
 -- ---------------------------------------------------------------------------------------------------------
 -- Typed readings of a customfields element's value (v) given the field's type (t). They never fail: a value
 -- that does not read as the type gives NULL.

@@ -105,7 +105,7 @@ func TestTables_MatchDatabase(t *testing.T) {
 		"bigint": store.TypeBigint, "boolean": store.TypeBoolean, "numeric": store.TypeNumeric,
 		"text": store.TypeText, "timestamp with time zone": store.TypeTimestamptz, "jsonb": "jsonb", "xid8": "xid8",
 	}
-	require.Len(t, store.Tables, 12)
+	require.Len(t, store.Tables, 13)
 	for entity, tbl := range store.Tables {
 		t.Run(entity, func(t *testing.T) {
 			require.Equal(t, entity, tbl.Entity)
