@@ -53,9 +53,9 @@ type Options struct {
 	// default): an empty envelope, as tenants answered unscoped calls (halo-api-more.md).
 	AttachmentsUnscoped bool
 	WebhookURL          string // deliver webhooks on ticket changes when set
-	WebhookSecret     string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
-	Seed              int64
-	Now               func() time.Time // server clock; default time.Now
+	WebhookSecret       string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
+	Seed                int64
+	Now                 func() time.Time // server clock; default time.Now
 }
 
 // RequestLog is one request as the fake saw it.
