@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/halosync/halosync/halo/halofake"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -265,4 +267,47 @@ func TestCustomFieldValuesOfATombstonedRecord(t *testing.T) {
 	for _, v := range c.values(t, "tickets", "9499") {
 		require.NotNil(t, v.DeletedAt)
 	}
+}
+
+// A cycle against the fake Halo: the definitions come from /api/FieldInfo, the ticket list is asked for the
+// ticket fields (no request more), and every ticket's values are stored with it; a value changed in Halo
+// reaches the row on the next incremental pull.
+func TestPullStoresCustomFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, halofake.Options{BulkActions: true, HonourLastUpdateFilter: true, Seed: 7}, tiny)
+	ctx := context.Background()
+	e.cycle(t, false)
+
+	var defs, custom, ticketFields int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE custom),
+		count(*) FILTER (WHERE custom AND usage = 1) FROM halo.custom_fields WHERE deleted_at IS NULL`).Scan(&defs, &custom, &ticketFields))
+	require.Equal(t, len(e.fake.Records("custom_fields")), defs)
+	require.Less(t, custom, defs, "built-in fields are not custom")
+	require.Positive(t, ticketFields)
+
+	listed := 0
+	for _, r := range e.fake.Requests() {
+		if strings.EqualFold(r.Path, "/api/FieldInfo") {
+			require.Empty(t, r.Query, "FieldInfo has no paging parameters")
+		}
+		if strings.EqualFold(r.Path, "/api/Tickets") && r.Query.Get("deleted") == "" {
+			require.Equal(t, "165,166,174,206", r.Query.Get("include_custom_fields"))
+			listed++
+		}
+	}
+	require.Positive(t, listed)
+
+	var tickets, withValues int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE EXISTS (
+		SELECT FROM halo.custom_field_values v WHERE v.entity = 'tickets' AND v.record_id = t.id AND v.field_id = 165))
+		FROM halo.tickets t WHERE deleted_at IS NULL`).Scan(&tickets, &withValues))
+	require.Equal(t, tickets, withValues, "every ticket's values come with the list")
+
+	e.fake.SetCustomField("tickets", 5, 165, 1)
+	e.cycle(t, false)
+	var value, display string
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT value, display FROM halo.custom_field_values
+		WHERE entity = 'tickets' AND record_key = '5' AND field_id = 165`).Scan(&value, &display))
+	require.Equal(t, "1", value)
+	require.Equal(t, "Whole Company", display)
 }
