@@ -258,13 +258,164 @@ $$;
 REVOKE ALL ON FUNCTION halosync.store_custom_fields(text, text[], bigint[], jsonb[], timestamptz[]),
     halosync.custom_field_elements(text[], bigint[], jsonb[], timestamptz[]) FROM PUBLIC;
 
--- Readers read both tables through the schema's default privileges (00001, 00008).
+-- ---------------------------------------------------------------------------------------------------------
+-- Pushing a value: UPDATE halo.custom_field_values SET value = … records the change in the owner record's
+-- outbox row under the field "customfields.<field id>" (a flat key, so it merges with the owner's column edits
+-- into one push like any column), with the value before the edit as its base. The pusher sends it as
+-- customfields [{id, value}] on the owner's POST, under the owner's conflict rule.
+
+-- Owner records whose custom fields may be pushed: those whose POST takes customfields (halo-api.md §7.1)
+-- and that halosync pushes.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_owner(p_entity text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p_entity IN ('tickets', 'clients', 'sites', 'users', 'assets')
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_owner(text) IS 'True for the entities whose custom field values may be edited and pushed (tickets, clients, sites, users, assets).';
+
+-- custom_field_guard (BEFORE INSERT/UPDATE/DELETE on halo.custom_field_values): only value may change, on a
+-- live value of a pushable owner; the typed columns follow the new value. Halo's own writes pass.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_guard() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    k text;
+    o jsonb;
+    n jsonb;
+BEGIN
+    IF halosync.is_sync() THEN
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    END IF;
+    IF TG_OP <> 'UPDATE' THEN
+        RAISE EXCEPTION 'halosync: rows of halo.custom_field_values follow their records in Halo; only value may be changed (UPDATE)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF OLD.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'halosync: custom field % of % % is deleted (deleted_at is set) and cannot be changed',
+            OLD.field_id, OLD.entity, OLD.record_key;
+    END IF;
+    IF NOT halosync.custom_field_owner(OLD.entity) THEN
+        RAISE EXCEPTION 'halosync: custom fields of % are not pushed to Halo; only those of tickets, clients, sites, users and assets can be changed', OLD.entity
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    o := to_jsonb(OLD);
+    n := to_jsonb(NEW);
+    FOR k IN SELECT key FROM jsonb_each(n) ORDER BY key LOOP
+        CONTINUE WHEN k IN ('value', 'value_number', 'value_date', 'value_bool');
+        IF (n->k) IS DISTINCT FROM (o->k) THEN
+            RAISE EXCEPTION 'halosync: column "%" of halo.custom_field_values is not writable', k
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'Only value may be changed; it is pushed to Halo on the owner record, and every other column follows Halo.';
+        END IF;
+    END LOOP;
+    NEW.value_number := halosync.custom_field_number(to_jsonb(NEW.value), NEW.type);
+    NEW.value_date := halosync.custom_field_time(to_jsonb(NEW.value), NEW.type);
+    NEW.value_bool := halosync.custom_field_bool(to_jsonb(NEW.value), NEW.type);
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_guard() IS 'BEFORE trigger on halo.custom_field_values, run as its owner: lets a local edit change value only (on a live value of a ticket, client, site, user or asset) and recomputes the typed columns from it. Skipped for halosync''s own writes.';
+
+-- custom_field_capture (AFTER UPDATE): records a changed value in the owner record's outbox row.
+-- +goose StatementBegin
+CREATE FUNCTION halosync.custom_field_capture() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF halosync.is_sync() OR NEW.value IS NOT DISTINCT FROM OLD.value THEN
+        RETURN NULL;
+    END IF;
+    PERFORM halosync.outbox_record(NEW.entity, NEW.record_key, 'update',
+        jsonb_build_object('customfields.' || NEW.field_id, NEW.value),
+        jsonb_build_object('customfields.' || NEW.field_id, OLD.value));
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+COMMENT ON FUNCTION halosync.custom_field_capture() IS 'AFTER trigger on halo.custom_field_values: records a changed value in the owner record''s halosync.outbox row as field customfields.<field id> (base: the value before). Skipped for halosync''s own writes.';
+
+CREATE TRIGGER halosync_guard BEFORE INSERT OR UPDATE OR DELETE ON halo.custom_field_values
+    FOR EACH ROW EXECUTE FUNCTION halosync.custom_field_guard();
+CREATE TRIGGER halosync_capture AFTER UPDATE ON halo.custom_field_values
+    FOR EACH ROW EXECUTE FUNCTION halosync.custom_field_capture();
+REVOKE ALL ON FUNCTION halosync.custom_field_guard(), halosync.custom_field_capture() FROM PUBLIC;
+
+-- The outbox merges an edit's base into the open row's: the values before the first edit of each field since
+-- the last push win, and fields edited for the first time (a custom field after a column, or the other way
+-- round) add theirs. (Before, the first edit's base was kept whole, which had every writable column.)
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION halosync.outbox_record(p_entity text, p_key text, p_op text, p_fields jsonb, p_base jsonb)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    INSERT INTO halosync.outbox AS o (entity, record_key, op, fields, base)
+    VALUES (p_entity, p_key, p_op, coalesce(p_fields, '{}'), p_base)
+    ON CONFLICT (entity, record_key) WHERE state IN ('pending', 'sending', 'parked') DO UPDATE SET
+        op              = CASE WHEN EXCLUDED.op = 'delete' THEN 'delete' ELSE o.op END,
+        fields          = CASE WHEN EXCLUDED.op = 'delete' THEN '{}'::jsonb ELSE o.fields || EXCLUDED.fields END,
+        base            = CASE WHEN o.base IS NULL THEN EXCLUDED.base ELSE coalesce(EXCLUDED.base, '{}'::jsonb) || o.base END,
+        changed_at      = now(),
+        -- a row being sent stays "sending": the push applying Halo's reply sees edits moved and leaves
+        -- the new edit for the next push (a create that may be in Halo is looked up before a new POST)
+        state           = CASE WHEN o.state = 'sending'
+                                 -- a parked ticket create that was posted: its next attempt looks for it first
+                                 OR (o.state = 'parked' AND o.op = 'create' AND o.correlation IS NOT NULL AND o.sent_at IS NOT NULL)
+                               THEN 'sending' ELSE 'pending' END,
+        edits           = o.edits + 1,
+        attempts        = 0,
+        last_error      = NULL,
+        next_attempt_at = NULL,
+        updated_at      = now()
+    RETURNING id INTO v_id;
+    PERFORM pg_notify('halosync_push', v_id::text);
+    RETURN v_id;
+END
+$$;
+-- +goose StatementEnd
+
+-- Editing: value only (a column privilege; the guard refuses the rest to anyone else). Readers read both
+-- tables through the schema's default privileges (00001, 00008).
+GRANT UPDATE (value) ON halo.custom_field_values TO halosync_editor;
 
 -- +goose Down
+REVOKE UPDATE (value) ON halo.custom_field_values FROM halosync_editor;
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION halosync.outbox_record(p_entity text, p_key text, p_op text, p_fields jsonb, p_base jsonb)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    INSERT INTO halosync.outbox AS o (entity, record_key, op, fields, base)
+    VALUES (p_entity, p_key, p_op, coalesce(p_fields, '{}'), p_base)
+    ON CONFLICT (entity, record_key) WHERE state IN ('pending', 'sending', 'parked') DO UPDATE SET
+        op              = CASE WHEN EXCLUDED.op = 'delete' THEN 'delete' ELSE o.op END,
+        fields          = CASE WHEN EXCLUDED.op = 'delete' THEN '{}'::jsonb ELSE o.fields || EXCLUDED.fields END,
+        base            = coalesce(o.base, EXCLUDED.base),
+        changed_at      = now(),
+        state           = CASE WHEN o.state = 'sending'
+                                 OR (o.state = 'parked' AND o.op = 'create' AND o.correlation IS NOT NULL AND o.sent_at IS NOT NULL)
+                               THEN 'sending' ELSE 'pending' END,
+        edits           = o.edits + 1,
+        attempts        = 0,
+        last_error      = NULL,
+        next_attempt_at = NULL,
+        updated_at      = now()
+    RETURNING id INTO v_id;
+    PERFORM pg_notify('halosync_push', v_id::text);
+    RETURN v_id;
+END
+$$;
+-- +goose StatementEnd
+DROP TABLE halo.custom_field_values;
+DROP FUNCTION halosync.custom_field_capture();
+DROP FUNCTION halosync.custom_field_guard();
+DROP FUNCTION halosync.custom_field_owner(text);
 DROP FUNCTION halosync.store_custom_fields(text, text[], bigint[], jsonb[], timestamptz[]);
 DROP FUNCTION halosync.custom_field_elements(text[], bigint[], jsonb[], timestamptz[]);
 DROP FUNCTION halosync.custom_field_bool(jsonb, bigint);
 DROP FUNCTION halosync.custom_field_time(jsonb, bigint);
 DROP FUNCTION halosync.custom_field_number(jsonb, bigint);
-DROP TABLE halo.custom_field_values;
 DROP TABLE halo.custom_fields;

@@ -115,3 +115,34 @@ ORDER BY id`)
 	}
 	return ids, nil
 }
+
+// LockCustomFieldValues locks the custom field values of one record FOR UPDATE. A push locks them after the
+// record's mirror row and before its outbox row: an edit of a value locks the value and then (its trigger)
+// the outbox row, and the push's reply rewrites the values, so this order is the one that cannot deadlock.
+func (s *Store) LockCustomFieldValues(ctx context.Context, tx pgx.Tx, entity, key string) error {
+	if _, err := tx.Exec(ctx, `SELECT FROM halo.custom_field_values WHERE entity = $1 AND record_key = $2 FOR UPDATE`,
+		entity, key); err != nil {
+		return fmt.Errorf("error locking custom field values of %s %s: %w", entity, key, err)
+	}
+	return nil
+}
+
+// CustomFieldTypes returns the type of each custom field of one record (field id → type code), as the
+// record last carried it, else as its definition says.
+func (s *Store) CustomFieldTypes(ctx context.Context, q Querier, entity, key string) (map[int64]int64, error) {
+	rows, err := q.Query(ctx, `SELECT v.field_id, coalesce(v.type, f.type, 0) FROM halo.custom_field_values v
+LEFT JOIN halo.custom_fields f ON f.id = v.field_id WHERE v.entity = $1 AND v.record_key = $2`, entity, key)
+	if err != nil {
+		return nil, fmt.Errorf("error reading custom field types of %s %s: %w", entity, key, err)
+	}
+	out := map[int64]int64{}
+	var id, typ int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &typ}, func() error {
+		out[id] = typ
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error reading custom field types of %s %s: %w", entity, key, err)
+	}
+	return out, nil
+}

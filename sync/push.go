@@ -263,12 +263,16 @@ func (p *Pusher) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, p.Store.Pool, fn)
 }
 
-// lockRow locks the mirror row at keys and then outbox row ob (the triggers' order) inside tx. ok is false
+// lockRow locks the mirror row at keys, its custom field values, and then outbox row ob (the triggers'
+// order) inside tx. ok is false
 // when the outbox row is no longer open, parked, or moved to another key meanwhile; cur is nil when the
 // mirror row does not exist.
 func (p *Pusher) lockRow(ctx context.Context, tx pgx.Tx, ob *store.OutboxRow, keys []int64) (cur store.Values, locked *store.OutboxRow, ok bool, err error) {
 	t := store.Tables[ob.Entity]
 	if cur, err = p.Store.LockMirrorRow(ctx, tx, t, keys); err != nil {
+		return nil, nil, false, err
+	}
+	if err := p.Store.LockCustomFieldValues(ctx, tx, ob.Entity, ob.RecordKey); err != nil {
 		return nil, nil, false, err
 	}
 	locked, err = p.Store.LockOutbox(ctx, tx, ob.ID)

@@ -60,7 +60,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		}
 		if locked.State == store.OutboxSending {
 			retry, sent = true, locked
-			if payload, err = t.CanonAll(locked.Payload); err != nil {
+			if payload, err = canonFields(t, locked.Payload); err != nil {
 				return fmt.Errorf("outbox %d payload: %w", locked.ID, err)
 			}
 			return nil

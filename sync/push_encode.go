@@ -90,12 +90,12 @@ func IsPushable(entity string) bool {
 var dateOnly = map[string]bool{"targetdate": true, "start_date": true, "end_date": true}
 
 // onlyWritable keeps the fields a push may send: the writable columns of the entity, the same list the
-// guard trigger enforces (halosync.writable_columns). Anything else in an outbox row (written there by
+// guard trigger enforces (halosync.writable_columns), and custom field values (their trigger guards them). Anything else in an outbox row (written there by
 // hand, or by an older version) is never sent; dropped names it.
 func onlyWritable(fields store.Values, writable map[string]bool) (kept store.Values, dropped []string) {
 	kept = make(store.Values, len(fields))
 	for k, v := range fields {
-		if writable[k] {
+		if _, custom := customFieldID(k); writable[k] || custom {
 			kept[k] = v
 		} else {
 			dropped = append(dropped, k)
@@ -109,7 +109,9 @@ func onlyWritable(fields store.Values, writable map[string]bool) (kept store.Val
 func body(t *store.Table, keys []int64, fields store.Values, create bool) map[string]any {
 	b := make(map[string]any, len(fields)+2)
 	for k, v := range fields {
-		b[k] = haloValue(t, k, v)
+		if _, custom := customFieldID(k); !custom { // added by addCustomFields
+			b[k] = haloValue(t, k, v)
+		}
 	}
 	if t.Entity == Actions {
 		b["ticket_id"] = keys[0]

@@ -22,7 +22,8 @@ type fieldConflict struct {
 }
 
 // merge decides, field by field, what an update sends. local are the changed fields, base the writable
-// columns as last synced, remote Halo's current record, all canonical (store.Values):
+// columns as last synced, remote Halo's current record, all canonical (store.Values; custom field values,
+// "customfields.<id>", compared by meaning: sameCustomValue):
 //
 //   - changed here only (remote still equals base): sent;
 //   - changed in Halo only: not in local, nothing to do (the reply or the record stores it);
@@ -33,17 +34,21 @@ type fieldConflict struct {
 func merge(local, base, remote store.Values, localAt time.Time, remoteAt *time.Time) (send store.Values, conflicts []fieldConflict) {
 	send = store.Values{}
 	for _, k := range slices.Sorted(maps.Keys(local)) {
+		same := store.Same
+		if _, ok := customFieldID(k); ok {
+			same = sameCustomValue
+		}
 		lv := local[k]
 		bv, hasBase := base[k]
-		if hasBase && store.Same(lv, bv) {
+		if hasBase && same(lv, bv) {
 			continue // changed and changed back
 		}
 		rv := remote[k]
-		if !hasBase || store.Same(rv, bv) {
+		if !hasBase || same(rv, bv) {
 			send[k] = lv // changed only here
 			continue
 		}
-		if store.Same(lv, rv) {
+		if same(lv, rv) {
 			continue // both sides made the same change
 		}
 		winner := "halo"
@@ -76,7 +81,7 @@ func (p *Pusher) localFields(ctx context.Context, q store.Querier, ob *store.Out
 	if err != nil {
 		return nil, nil, err
 	}
-	if fields, err = t.CanonAll(ob.Fields); err != nil {
+	if fields, err = canonFields(t, ob.Fields); err != nil {
 		return nil, nil, fmt.Errorf("outbox %d fields: %w", ob.ID, err)
 	}
 	var dropped []string
@@ -84,7 +89,7 @@ func (p *Pusher) localFields(ctx context.Context, q store.Querier, ob *store.Out
 		p.logger().Warn("outbox row holds columns that are not writable; they are not sent", "outbox", ob.ID,
 			"entity", ob.Entity, "columns", dropped)
 	}
-	if base, err = t.CanonAll(ob.Base); err != nil {
+	if base, err = canonFields(t, ob.Base); err != nil {
 		return nil, nil, fmt.Errorf("outbox %d base: %w", ob.ID, err)
 	}
 	return fields, base, nil
@@ -121,6 +126,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return unstorable(fmt.Errorf("reading Halo's %s: %w", ob.Entity, err))
 	}
 	remoteAt := p.remoteTime(remote)
+	var types map[int64]int64 // of the custom fields, for the body
 	if ob.Entity == Actions && p.bothChanged(ctx, ob, remoteVals) {
 		// Halo keeps no modification time of an action (its time is when it was logged); every write of
 		// one moves its ticket's last_update, the latest Halo's edit can have been. Ties go to Halo.
@@ -146,6 +152,10 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		}
 		local, base, err := p.localFields(ctx, tx, locked)
 		if err != nil {
+			return err
+		}
+		remoteCustomFields(remoteVals, remote.Raw, local, base)
+		if types, err = p.Store.CustomFieldTypes(ctx, tx, locked.Entity, locked.RecordKey); err != nil {
 			return err
 		}
 		var conflicts []fieldConflict
@@ -176,7 +186,9 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return nil // nothing to send (Halo's record stored), or the row was closed meanwhile
 	}
 
-	reply, err := p.Halo.Post(ctx, sp.path, body(t, keys, send, false))
+	b := body(t, keys, send, false)
+	addCustomFields(b, send, types)
+	reply, err := p.Halo.Post(ctx, sp.path, b)
 	if halo.Classify(err).Class == halo.ClassNotFound {
 		return p.remoteDeleted(ctx, ob, keys, remote)
 	}
@@ -231,7 +243,7 @@ func (p *Pusher) readReply(ctx context.Context, sp *pushSpec, reply json.RawMess
 // decided: those not in the payload, or with another value. MarkSending set fields to the payload, so
 // everything else in fields came later.
 func editedSince(t *store.Table, ob *store.OutboxRow, payload store.Values) (store.Values, error) {
-	fields, err := t.CanonAll(ob.Fields)
+	fields, err := canonFields(t, ob.Fields)
 	if err != nil {
 		return nil, fmt.Errorf("outbox %d fields: %w", ob.ID, err)
 	}
