@@ -48,7 +48,7 @@ type Config struct {
 	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once"`
 	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets and actions"`
 	IntervalCustomers time.Duration `envconfig:"HALOSYNC_INTERVAL_CUSTOMERS" default:"15m" desc:"Pull interval of clients, sites, users, assets, contracts, agents"`
-	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket types, teams, priorities"`
+	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket types, teams, priorities and custom field definitions"`
 	FullInterval      time.Duration `envconfig:"HALOSYNC_FULL_INTERVAL" default:"24h" desc:"Full reconcile interval (deletions); 0 disables"`
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
