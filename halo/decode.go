@@ -202,22 +202,23 @@ func scalarText(b []byte) (string, bool, error) {
 	return string(b), true, nil
 }
 
-// flexString is a string that also accepts numbers and booleans (used where Halo's
-// type for a text-ish field is uncertain, e.g. Priority.id).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	s, _, err := scalarText(b)
-	if err != nil {
-		return fmt.Errorf("halo: text: %w", err)
-	}
-	*f = flexString(s)
-	return nil
-}
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Members splits a JSON object into its members, with the list walk's one
+// byte scan (every member validated) and encoding/json as the fallback for
+// anything unusual, whose error it returns.
+func Members(b []byte) (map[string]json.RawMessage, error) {
+	if m, ok := scanEnvelope(b, nil); ok {
+		return m, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -49,9 +50,11 @@ func ticketFieldParams(ctx context.Context, p *Puller) (url.Values, error) {
 	return url.Values{"include_custom_fields": {b.String()}}, nil
 }
 
-// assetFieldParams makes asset list rows carry their fields (includeassetfields=true, halo-api.md §12.9).
-func assetFieldParams(context.Context, *Puller) (url.Values, error) {
-	return url.Values{"includeassetfields": {"true"}}, nil
+// listParams adds parameters that depend on the mirror to every list of an entity (a declaration's Params
+// are fixed): the custom fields a ticket list row should carry. (Asset list rows carry theirs with a fixed
+// parameter, includeassetfields, in their declaration.)
+var listParams = map[string]func(ctx context.Context, p *Puller) (url.Values, error){
+	entity.Tickets.Name: ticketFieldParams,
 }
 
 // Pushing custom field values. An analyst's UPDATE of halo.custom_field_values.value is recorded by the

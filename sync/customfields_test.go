@@ -99,7 +99,7 @@ func TestCustomFieldValuesAreStoredWithTheirRecord(t *testing.T) {
 	t.Parallel()
 	c := newCFStore(t)
 	ticket := capture(t, "create-ticket-response.json")
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 
 	vals := c.values(t, "tickets", "9499")
 	require.Len(t, vals, 4)
@@ -123,7 +123,7 @@ func TestCustomFieldValuesAreStoredWithTheirRecord(t *testing.T) {
 
 	// The action's copies: an unset select (0) and dates without zone or fraction.
 	action := capture(t, "action-system-rule.json")
-	c.upsert(t, hsync.Actions, action)
+	c.upsert(t, "actions", action)
 	avals := c.values(t, "actions", "9499/3")
 	require.Len(t, avals, len(action["customfields"].([]any)))
 	require.Equal(t, "0", *avals[206].Value)
@@ -152,7 +152,7 @@ func TestCustomFieldTypedColumnsPerType(t *testing.T) {
 		map[string]any{"name": "no id, skipped", "type": 0, "value": "x"},
 		"not an object",
 	}
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	vals := c.values(t, "tickets", "9499")
 	require.Len(t, vals, 10)
 	require.Equal(t, "00123", *vals[301].Value)
@@ -175,14 +175,14 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 	t.Parallel()
 	c := newCFStore(t)
 	ticket := capture(t, "create-ticket-response.json")
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	require.Len(t, c.values(t, "tickets", "9499"), 4)
 
 	// A value changed in Halo: the next copy of the record updates the row.
 	ticket["flastupdate"] = "2024-06-21T10:00:00Z"
 	f := field(t, ticket, 165)
 	f["value"], f["display"] = 2, "Multiple Users Affected"
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	v := c.values(t, "tickets", "9499")[165]
 	require.Equal(t, "2", *v.Value)
 	require.Equal(t, "Multiple Users Affected", *v.Display)
@@ -192,7 +192,7 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 	// and the values are that copy's.
 	older := capture(t, "create-ticket-response.json")
 	older["summary"] = "an older copy"
-	c.upsert(t, hsync.Tickets, older)
+	c.upsert(t, "tickets", older)
 	require.Equal(t, "2", *c.values(t, "tickets", "9499")[165].Value)
 
 	// A copy without the customfields key (a list row without include_custom_fields) is not authoritative.
@@ -200,7 +200,7 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 	delete(without, "customfields")
 	without["flastupdate"] = "2024-06-22T10:00:00Z"
 	without["summary"] = "renamed"
-	c.upsert(t, hsync.Tickets, without)
+	c.upsert(t, "tickets", without)
 	vals := c.values(t, "tickets", "9499")
 	require.Len(t, vals, 4)
 	require.Equal(t, "2", *vals[165].Value)
@@ -214,7 +214,7 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 		}
 	}
 	ticket["customfields"] = kept
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	vals = c.values(t, "tickets", "9499")
 	require.Len(t, vals, 3)
 	require.NotContains(t, vals, int64(166))
@@ -222,7 +222,7 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 	// An empty array is authoritative too.
 	ticket["flastupdate"] = "2024-06-24T10:00:00Z"
 	ticket["customfields"] = []any{}
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	require.Empty(t, c.values(t, "tickets", "9499"))
 }
 
@@ -230,8 +230,8 @@ func TestCustomFieldValuesOfATombstonedRecord(t *testing.T) {
 	t.Parallel()
 	c := newCFStore(t)
 	ticket := capture(t, "create-ticket-response.json")
-	c.upsert(t, hsync.Tickets, ticket)
-	c.upsert(t, hsync.Actions, capture(t, "action-system-rule.json"))
+	c.upsert(t, "tickets", ticket)
+	c.upsert(t, "actions", capture(t, "action-system-rule.json"))
 
 	// Deleted in Halo: the ticket, its actions, and all their values are soft-deleted.
 	require.NoError(t, pgx.BeginFunc(c.ctx, c.st.Pool, func(tx pgx.Tx) error {
@@ -252,7 +252,7 @@ func TestCustomFieldValuesOfATombstonedRecord(t *testing.T) {
 	// Back in Halo (a copy without the array): the values learnt earlier come back with it.
 	delete(ticket, "customfields")
 	ticket["flastupdate"] = "2024-06-21T10:00:00Z"
-	c.upsert(t, hsync.Tickets, ticket)
+	c.upsert(t, "tickets", ticket)
 	vals := c.values(t, "tickets", "9499")
 	require.Len(t, vals, 4)
 	for _, v := range vals {

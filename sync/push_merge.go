@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -127,10 +128,10 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 	remoteAt := p.remoteTime(remote)
 	var types map[int64]int64 // of the custom fields, for the body
-	if ob.Entity == Actions && p.bothChanged(ctx, ob, remoteVals) {
+	if ob.Entity == entity.Actions.Name && p.bothChanged(ctx, ob, remoteVals) {
 		// Halo keeps no modification time of an action (its time is when it was logged); every write of
 		// one moves its ticket's last_update, the latest Halo's edit can have been. Ties go to Halo.
-		ticket, _, err := pushSpecs[Tickets].get(ctx, p.Halo, keys[:1])
+		ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
 		if err != nil {
 			return p.settle(ctx, ob, err, false)
 		}
@@ -188,7 +189,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 
 	b := body(t, keys, send, false)
 	addCustomFields(b, send, types)
-	reply, err := p.Halo.Post(ctx, sp.path, b)
+	reply, err := p.Halo.Post(ctx, sp.Path, b)
 	if halo.Classify(err).Class == halo.ClassNotFound {
 		return p.remoteDeleted(ctx, ob, keys, remote)
 	}
