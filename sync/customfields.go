@@ -140,7 +140,7 @@ func remoteCustomFields(remote store.Values, raw []byte, local, base store.Value
 	}
 }
 
-// customFieldText is a customfields element's value as the mirror stores it (halosync.custom_field_elements:
+// customFieldText is a customfields element's value as the mirror stores it (halosync.store_custom_fields:
 // the JSON text of the value, strings unquoted, "" and null as nil).
 func customFieldText(v json.RawMessage) any {
 	var s string
