@@ -238,3 +238,39 @@ func TestCustomFieldValuesRoles(t *testing.T) {
 	_, err = tx.Exec(ctx, `UPDATE halo.custom_field_values SET value = '1'`)
 	require.Equal(t, "42501", pgCode(err))
 }
+
+// A custom field edited while the push of a column edit of the same record is in flight is not lost: Halo's
+// reply does not overwrite it, and it goes out in the next POST.
+func TestPushCustomFieldEditedWhileSending(t *testing.T) {
+	t.Parallel()
+	e := newPushEnv(t)
+	posts := recordPosts(t, e)
+	id := e.firstID(t, "tickets")
+	key := strconv.FormatInt(id, 10)
+	old, _ := e.cfValue(t, id, 165)
+	want := optionOtherThan(old)
+
+	e.exec(t, `UPDATE halo.tickets SET summary = 'first edit' WHERE id = $1`, id)
+	hsync.SetAfterPost(e.pusher, func(ctx context.Context, _ int64) error {
+		hsync.SetAfterPost(e.pusher, nil)
+		_, err := e.pool.Exec(ctx, `UPDATE halo.custom_field_values SET value = $1 WHERE entity = 'tickets' AND record_key = $2 AND field_id = 165`, want, key)
+		return err
+	})
+	require.Equal(t, 1, e.pushAll(t))
+	var first []map[string]any
+	require.NoError(t, json.Unmarshal(posts.last(t), &first))
+	require.Equal(t, "first edit", first[0]["summary"])
+	require.NotContains(t, first[0], "customfields")
+	value, _ := e.cfValue(t, id, 165)
+	require.Equal(t, want, *value, "the reply did not overwrite the edit made meanwhile")
+
+	require.Equal(t, 1, e.pushAll(t))
+	require.JSONEq(t, `[{"id": `+key+`, "customfields": [{"id": 165, "value": `+want+`}]}]`, string(posts.last(t)))
+	require.Equal(t, 2, e.posts())
+	value, _ = e.cfValue(t, id, 165)
+	require.Equal(t, want, *value)
+	require.Equal(t, "first edit", e.scalar(t, `SELECT summary FROM halo.tickets WHERE id = $1`, id))
+	for _, o := range e.outbox(t) {
+		require.Equal(t, store.OutboxDone, o.State)
+	}
+}
