@@ -85,6 +85,22 @@ COMMENT ON COLUMN halo.custom_field_values.halo_updated_at IS 'Halo''s last-modi
 COMMENT ON COLUMN halo.custom_field_values.synced_at IS 'When halosync last wrote this row.';
 COMMENT ON COLUMN halo.custom_field_values.deleted_at IS 'Set when the owner record was deleted (soft delete); cleared if the record comes back.';
 
+-- One row per record with its custom fields as JSON objects, for a pivot without a join per field:
+-- SELECT t.id, f.displays->>'CFimpact' FROM halo.tickets t JOIN halo.record_custom_fields f ON f.entity = 'tickets' AND f.record_id = t.id
+CREATE VIEW halo.record_custom_fields AS
+SELECT entity, record_key, min(record_id) AS record_id,
+       jsonb_object_agg(coalesce(name, field_id::text), value) AS "values",
+       jsonb_object_agg(coalesce(name, field_id::text), display) AS displays
+FROM halo.custom_field_values
+WHERE deleted_at IS NULL
+GROUP BY entity, record_key;
+COMMENT ON VIEW halo.record_custom_fields IS 'One row per record that has live custom field values, with all of them as JSON objects keyed by field name (CFimpact, …; the field id when Halo sent no name): f.displays->>''CFimpact''. Join on entity and record_id (or record_key).';
+COMMENT ON COLUMN halo.record_custom_fields.entity IS 'Mirror table of the record (tickets, clients, …).';
+COMMENT ON COLUMN halo.record_custom_fields.record_key IS 'Key of the record as text (the id; "ticket_id/id" for actions).';
+COMMENT ON COLUMN halo.record_custom_fields.record_id IS 'The record''s id (halo.tickets.id for tickets).';
+COMMENT ON COLUMN halo.record_custom_fields."values" IS 'Field name → value as text (halo.custom_field_values.value; a select''s option id), JSON null when empty.';
+COMMENT ON COLUMN halo.record_custom_fields.displays IS 'Field name → display text (a select''s option text, a date in the tenant''s locale), JSON null when empty.';
+
 -- Change tracking as on every mirror table (00011).
 -- +goose StatementBegin
 DO $$
@@ -386,12 +402,15 @@ END
 $$;
 -- +goose StatementEnd
 
--- Editing: value only (a column privilege; the guard refuses the rest to anyone else). Readers read both
--- tables through the schema's default privileges (00001, 00008).
+-- Reading: both tables and the view (the schema's default privileges of 00001 and 00008 give the same to
+-- tables the migrating role creates; said here for any other). Editing: value only (a column privilege; the
+-- guard refuses the rest to anyone else).
+GRANT SELECT ON halo.custom_fields, halo.custom_field_values, halo.record_custom_fields TO halosync_reader, halosync_editor;
 GRANT UPDATE (value) ON halo.custom_field_values TO halosync_editor;
 
 -- +goose Down
 REVOKE UPDATE (value) ON halo.custom_field_values FROM halosync_editor;
+DROP VIEW halo.record_custom_fields;
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION halosync.outbox_record(p_entity text, p_key text, p_op text, p_fields jsonb, p_base jsonb)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -120,6 +120,11 @@ func TestCustomFieldValuesAreStoredWithTheirRecord(t *testing.T) {
 	require.NoError(t, c.st.Pool.QueryRow(c.ctx, `SELECT record_id FROM halo.custom_field_values
 		WHERE entity = 'tickets' AND field_id = 165`).Scan(&recordID))
 	require.Equal(t, int64(9499), recordID, "record_id joins with halo.tickets.id")
+	var impactText, urgencyID string
+	require.NoError(t, c.st.Pool.QueryRow(c.ctx, `SELECT f.displays->>'CFimpact', f."values"->>'CFurgency'
+		FROM halo.tickets t JOIN halo.record_custom_fields f ON f.entity = 'tickets' AND f.record_id = t.id`).Scan(&impactText, &urgencyID))
+	require.Equal(t, "Single User Affected", impactText, "the pivot view")
+	require.Equal(t, "3", urgencyID)
 
 	// The action's copies: an unset select (0) and dates without zone or fraction.
 	action := capture(t, "action-system-rule.json")
