@@ -97,15 +97,19 @@ SELECT count(*) FROM gone`, update, t.recordKeySQL(alias), t.entityLiteral())
 func (t *Table) entityLiteral() string { return "'" + strings.ReplaceAll(t.Entity, "'", "''") + "'" }
 
 // TicketCustomFieldIDs returns the ids of the custom fields of tickets, ascending, for the ticket list's
-// include_custom_fields (list rows carry no custom fields without it): the live custom definitions whose
-// usage is 1 (tickets); when no definition carries a usage (Halo's published schema has it, no capture
-// shows it), every live custom definition, since Halo answers an include of another entity's field with
-// nothing worse than no value.
+// include_custom_fields (list rows carry no custom fields without it, and only the fields asked for with it):
+// the live custom definitions whose usage is 1 (tickets), and every field already seen on a ticket (a GET
+// by id carries them all), so that a list row's array, which replaces the ticket's values, leaves none out.
+// When no definition carries a usage (Halo's published schema has it, no capture shows it), every live
+// custom definition: Halo answers an include of another entity's field with nothing worse than no value.
 func (s *Store) TicketCustomFieldIDs(ctx context.Context, q Querier) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT id FROM halo.custom_fields
-WHERE deleted_at IS NULL AND custom AND id > 0
-  AND (usage = 1 OR NOT EXISTS (SELECT FROM halo.custom_fields WHERE usage <> 0))
-ORDER BY id`)
+	rows, err := q.Query(ctx, `SELECT f.id FROM halo.custom_fields f
+WHERE f.deleted_at IS NULL AND f.custom AND f.id > 0
+  AND (f.usage = 1 OR NOT EXISTS (SELECT FROM halo.custom_fields WHERE usage <> 0))
+UNION
+SELECT f.id FROM halo.custom_fields f
+WHERE EXISTS (SELECT FROM halo.custom_field_values v WHERE v.field_id = f.id AND v.entity = 'tickets')
+ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("error reading ticket custom field ids: %w", err)
 	}

@@ -21,33 +21,33 @@ import (
 // documents a way. GET by id (targeted fetches, push replies) carries them anyway; other lists have no
 // documented include (halo-api-more.md), so their values come from those reads.
 
-// maxIncludeLength bounds include_custom_fields: a tenant with hundreds of ticket fields must not push the
-// query string past what a web server accepts (IIS refuses query strings over 2,048 bytes by default), which
-// would fail every ticket list. Fields beyond it keep their values from GET by id.
+// maxIncludeLength bounds include_custom_fields: hundreds of ticket fields must not push the query string
+// past what a web server accepts (IIS refuses query strings over 2,048 bytes by default), which would fail
+// every ticket list.
 const maxIncludeLength = 1500
 
 // ticketFieldParams asks the ticket list for the custom fields of tickets (include_custom_fields, halo-api.md
-// §5.1: list rows omit them otherwise), by the ids the field definitions give (halo.custom_fields, pulled
-// before tickets). No definitions yet (their pull failed or has not run): no include.
+// §5.1: list rows omit them otherwise), by the ids store.TicketCustomFieldIDs gives (the definitions are
+// pulled before tickets). A list row carries only the fields asked for, and its array replaces the
+// ticket's values: so when the ids do not all fit, none are asked for, and tickets keep the values their
+// reads by id bring (rather than lists removing the fields left out, and reads putting them back). No
+// definitions yet (their pull failed or has not run): no include either.
 func ticketFieldParams(ctx context.Context, p *Puller) (url.Values, error) {
 	ids, err := p.Store.TicketCustomFieldIDs(ctx, p.Store.Pool)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	var b strings.Builder
-	for _, id := range ids {
-		s := strconv.FormatInt(id, 10)
-		if b.Len()+1+len(s) > maxIncludeLength {
-			p.logger().Warn("too many ticket custom fields to include them all in ticket lists; the rest come from reads by id",
-				"included", strings.Count(b.String(), ",")+1, "fields", len(ids))
-			break
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s)
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
 	}
-	return url.Values{"include_custom_fields": {b.String()}}, nil
+	include := strings.Join(parts, ",")
+	if len(include) > maxIncludeLength {
+		p.logger().Warn("too many ticket custom fields to ask ticket lists for; their values come from reads by id only",
+			"fields", len(ids), "query_length", len(include), "limit", maxIncludeLength)
+		return nil, nil
+	}
+	return url.Values{"include_custom_fields": {include}}, nil
 }
 
 // listParams adds parameters that depend on the mirror to every list of an entity (a declaration's Params

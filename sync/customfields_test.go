@@ -316,3 +316,28 @@ func TestPullStoresCustomFields(t *testing.T) {
 	require.Equal(t, "1", value)
 	require.Equal(t, "Whole Company", display)
 }
+
+// The ticket list is asked for the ticket fields of the definitions and for every field already seen on a
+// ticket: a list row's array replaces the ticket's values, so a field left out of the include would be
+// removed by every list and put back by every read by id.
+func TestTicketCustomFieldIDs(t *testing.T) {
+	t.Parallel()
+	c := newCFStore(t)
+	c.upsert(t, "tickets", capture(t, "create-ticket-response.json")) // fields 165, 166, 174, 175
+	for _, def := range []string{
+		`{"id": 165, "name": "CFimpact", "custom": 1, "usage": 1}`,
+		`{"id": 175, "name": "CFChangeActualEndDateTime", "custom": 1, "usage": 0}`, // seen on a ticket
+		`{"id": 180, "name": "CFticketOnly", "custom": true, "usage": 1}`,
+		`{"id": 301, "name": "CFclientTier", "custom": 1, "usage": 2}`, // a client field
+		`{"id": 1, "name": "summary", "custom": 0, "usage": 1}`,        // built in
+	} {
+		c.upsert(t, "custom_fields", func() map[string]any {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(def), &m))
+			return m
+		}())
+	}
+	ids, err := c.st.TicketCustomFieldIDs(c.ctx, c.st.Pool)
+	require.NoError(t, err)
+	require.Equal(t, []int64{165, 175, 180}, ids)
+}
