@@ -82,6 +82,8 @@ func TestAppointmentWrites(t *testing.T) {
 	require.Equal(t, "Site visit ✓", saved["subject"])
 	require.Equal(t, "2026-06-01T12:10:00", saved["last_modified"])
 	require.NotContains(t, saved, "not_a_field", "dropped: outside the Appointment schema")
+	require.EqualValues(t, 2, saved["agent_id"])
+	require.NotContains(t, rows(t, f.get(t, "/api/Appointment").json(t), "appointments")[0], "agents", "agents only by id")
 
 	f.clock.Add(time.Minute)
 	r = f.post(t, "/api/Appointment", fmt.Sprintf(`[{"id":%d,"complete_status":1}]`, id))
