@@ -148,6 +148,7 @@ func (s *Server) renderAppointment(r *record, full bool) obj {
 	if full {
 		o.set("agents", []obj{{{"id", a.agent}, {"name", s.agentNameOf(a.agent)}, {"use", "agent"}}})
 	}
+	o = drift(o, r, "online_meeting_url", "halo_recurring_master_id", "colour")
 	return withoutDetail(o, full, "agents", "note_html", "complete_date", "complete_timetaken")
 }
 
