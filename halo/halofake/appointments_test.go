@@ -13,16 +13,10 @@ import (
 // page_no it pages.
 func TestAppointmentsPageOnlyWithPageNo(t *testing.T) {
 	f := startFake(t, Options{})
-	all := len(f.Records("appointments"))
-	hidden := 0
-	f.mu.RLock()
-	for _, r := range f.tables["appointment"].rows {
-		if r.deleted {
-			hidden++
-		}
-	}
-	f.mu.RUnlock()
+	hidden := len(f.DeletedAppointments())
 	require.Positive(t, hidden, "some generated appointments are deleted")
+	all := len(f.Records("appointments")) + hidden
+	require.Equal(t, Small.Appointments, all)
 
 	m := f.get(t, "/api/Appointment?pageinate=true&page_size=10&count=5").json(t)
 	require.NotContains(t, m, "page_no")
