@@ -64,6 +64,10 @@ func (r Record) Sent(col string) bool {
 func KeyString(keys []any) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
+		if t, ok := k.(time.Time); ok {
+			parts[i] = t.UTC().Format(time.RFC3339Nano)
+			continue
+		}
 		parts[i] = fmt.Sprint(k)
 	}
 	return strings.Join(parts, "/")
@@ -100,7 +104,9 @@ func (e *Entity) DecodeKeyed(raw json.RawMessage, known []any) (Record, error) {
 				val = known[i]
 			}
 			if val == nil {
-				val = c.Kind.zero()
+				if val = c.Kind.zero(); val == nil {
+					return Record{}, fmt.Errorf("key field %s is missing", c.HaloField())
+				}
 			}
 			rec.Keys[i] = val
 		} else {
@@ -224,12 +230,16 @@ func (k Kind) read(v json.RawMessage) (any, error) {
 	return nil, fmt.Errorf("entity: unknown kind %d", k)
 }
 
-// zero is the value a key column takes when Halo sends nothing for it.
+// zero is the value a key column takes when Halo sends nothing for it; nil
+// when it cannot have one.
 func (k Kind) zero() any {
-	if k == Integer {
+	switch k {
+	case Integer:
 		return int64(0)
+	case Text, TextKeep:
+		return ""
 	}
-	return ""
+	return nil
 }
 
 // text reads a text field: a JSON string as is, a number or boolean as its
