@@ -73,8 +73,14 @@ type Entity struct {
 	// keys on the fields that do identify it (timesheets: agent_id, date).
 	// Key columns are never NULL, so their Kind is Integer (missing: 0),
 	// Text or TextKeep (missing: ""), or Timestamp or Date (missing or a
-	// sentinel: the record is a reject).
+	// sentinel: the record is a reject), unless Identify computes them.
 	Keys []Column
+	// Identify, when set, computes the key values from the record's decoded
+	// typed columns, for an entity whose identity depends on what the row
+	// holds (time entries: their ticket action when they have one, else
+	// agent, start and type). Its key columns are then not read from Halo.
+	// An error makes the record a reject.
+	Identify func(Record) ([]any, error)
 	// Columns are the typed columns besides the keys, in table order.
 	Columns []Column
 	// Generated are computed columns of the table (GENERATED ALWAYS AS ...,
