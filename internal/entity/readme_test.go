@@ -21,10 +21,11 @@ var readmeTables = map[string]func() string{
 	"writable": writableTable,
 }
 
-// schemaTable is "The schema, for analysts": one row per table, its key and its COMMENT.
+// schemaTable is "The schema, for analysts": one row per table, its key, its COMMENT and its typed
+// columns.
 func schemaTable() string {
 	var b strings.Builder
-	b.WriteString("| Table | Key | What it holds |\n| --- | --- | --- |\n")
+	b.WriteString("| Table | Key | What it holds | Typed columns besides the key |\n| --- | --- | --- | --- |\n")
 	for _, e := range All() {
 		keys := make([]string, len(e.Keys))
 		for i, k := range e.Keys {
@@ -34,7 +35,14 @@ func schemaTable() string {
 		if len(keys) > 1 {
 			key = "`(" + strings.Join(keys, ", ") + ")`"
 		}
-		fmt.Fprintf(&b, "| `halo.%s` | %s | %s |\n", e.Name, key, cell(e.Comment))
+		cols := make([]string, 0, len(e.Columns)+len(e.Generated))
+		for _, c := range e.Columns {
+			cols = append(cols, "`"+c.Name+"`")
+		}
+		for _, g := range e.Generated {
+			cols = append(cols, "`"+g+"`")
+		}
+		fmt.Fprintf(&b, "| `halo.%s` | %s | %s | %s |\n", e.Name, key, cell(e.Comment), strings.Join(cols, ", "))
 	}
 	return b.String()
 }
