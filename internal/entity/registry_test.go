@@ -54,16 +54,18 @@ func TestValidate(t *testing.T) {
 	}
 	require.NoError(t, base().validate())
 	for name, broken := range map[string]func(e *Entity){
-		"no key":             func(e *Entity) { e.Keys = nil },
-		"ref key":            func(e *Entity) { e.Keys[0].Kind = Ref },
-		"no filter":          func(e *Entity) { e.Filter = 0 },
-		"no comment":         func(e *Entity) { e.Columns = []Column{{Name: "a", Kind: Text}} },
-		"duplicate column":   func(e *Entity) { e.Columns = []Column{{Name: "id", Kind: Text, Comment: "c"}} },
-		"parent alone":       func(e *Entity) { e.Parent = "tickets" },
-		"both parent ways":   func(e *Entity) { e.Parent, e.ParentParam, e.Nested = "t", "t_id", "lines" },
-		"bounds unpaged":     func(e *Entity) { e.Bounds = &Bounds{From: "a", To: "b"} },
-		"read-only writable": func(e *Entity) { e.ReadOnly, e.Columns = true, []Column{{Name: "a", Kind: Text, Comment: "c", Writable: true}} },
-		"refers a non-ref":   func(e *Entity) { e.Columns = []Column{{Name: "a", Kind: Text, Comment: "c", Refers: "clients"}} },
+		"no key":           func(e *Entity) { e.Keys = nil },
+		"ref key":          func(e *Entity) { e.Keys[0].Kind = Ref },
+		"no filter":        func(e *Entity) { e.Filter = 0 },
+		"no comment":       func(e *Entity) { e.Columns = []Column{{Name: "a", Kind: Text}} },
+		"duplicate column": func(e *Entity) { e.Columns = []Column{{Name: "id", Kind: Text, Comment: "c"}} },
+		"parent alone":     func(e *Entity) { e.Parent = "tickets" },
+		"both parent ways": func(e *Entity) { e.Parent, e.ParentParam, e.Nested = "t", "t_id", "lines" },
+		"bounds unpaged":   func(e *Entity) { e.Bounds = &Bounds{From: "a", To: "b"} },
+		"read-only writable": func(e *Entity) {
+			e.ReadOnly, e.Columns = true, []Column{{Name: "a", Kind: Text, Comment: "c", Writable: true}}
+		},
+		"refers a non-ref": func(e *Entity) { e.Columns = []Column{{Name: "a", Kind: Text, Comment: "c", Refers: "clients"}} },
 	} {
 		e := base()
 		broken(e)
