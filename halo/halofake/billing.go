@@ -156,7 +156,7 @@ func (s *Server) renderInvoice(r *record, full bool) obj {
 	if full {
 		o = append(o, kv{"lines", lines}, kv{"customfields", s.customFields("invoice", r, nil)})
 	}
-	return withoutDetail(finish(o, r), full, "lines")
+	return withoutDetail(drift(finish(o, r), r, "thirdpartyinvoicenumber", "recurring_invoice_id"), full, "lines")
 }
 
 // withoutDetail drops keys of a list row that only GET by id (or includelines) carries, even when a POST
@@ -190,7 +190,7 @@ func (s *Server) renderItem(r *record, full bool) obj {
 	if full {
 		o = append(o, kv{"customfields", s.customFields("item", r, nil)})
 	}
-	return finish(o, r)
+	return drift(finish(o, r), r, "externalreference", "recurringcost")
 }
 
 // quoteLines are a quote's lines as served (a POSTed lines array as written, else the generated
@@ -199,18 +199,16 @@ func (s *Server) quoteLines(r *record) (any, f1) {
 	g := newRNG(s.opts.Seed, kQuote+50, r.id)
 	n := 1 + g.intn(3)
 	out := make([]obj, n)
-	{
-		for k := range n {
-			item := int64(0)
-			if s.size.Items > 0 {
-				item = 1 + g.int63n(int64(s.size.Items))
-			}
-			qty := float64(1 + g.intn(10))
-			price := float64(20 + g.intn(500))
-			out[k] = obj{{"id", r.id*100 + int64(k+1)}, {"ihid", r.id}, {"item_id", item},
-				{"name", products[int(item)%len(products)]}, {"quantity", f1(qty)}, {"baseprice", money(price)},
-				{"costprice", money(price * 0.6)}, {"net_total", money(qty * price)}}
+	for k := range n {
+		item := int64(0)
+		if s.size.Items > 0 {
+			item = 1 + g.int63n(int64(s.size.Items))
 		}
+		qty := float64(1 + g.intn(10))
+		price := float64(20 + g.intn(500))
+		out[k] = obj{{"id", r.id*100 + int64(k+1)}, {"ihid", r.id}, {"item_id", item},
+			{"name", products[int(item)%len(products)]}, {"quantity", f1(qty)}, {"baseprice", money(price)},
+			{"costprice", money(price * 0.6)}, {"net_total", money(qty * price)}}
 	}
 	total := money(sumKey(out, "net_total"))
 	if v, ok := r.over.get("lines"); ok {
@@ -238,7 +236,7 @@ func (s *Server) renderQuote(r *record, full bool) obj {
 		lines, total := s.quoteLines(r)
 		o = append(o, kv{"total", total}, kv{"lines", lines}, kv{"customfields", s.customFields("quotation", r, nil)})
 	}
-	return withoutDetail(finish(o, r), full, "total", "lines")
+	return withoutDetail(drift(finish(o, r), r, "approvalstate"), full, "total", "lines")
 }
 
 func (s *Server) renderSupplier(r *record, full bool) obj {
@@ -254,5 +252,5 @@ func (s *Server) renderSupplier(r *record, full bool) obj {
 		o = append(o, kv{"accounts_id", fmt.Sprintf("SUP%05d", r.id)}, kv{"notes", ""}, kv{"datecreated", naive(r.born)},
 			kv{"last_modified", naive(r.updated)}, kv{"customfields", s.customFields("supplier", r, nil)})
 	}
-	return finish(o, r)
+	return withoutDetail(drift(finish(o, r), r, "mobile", "website"), full, "accounts_id", "notes", "datecreated")
 }
