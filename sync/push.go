@@ -48,6 +48,9 @@ type Pusher struct {
 	// afterPost, set by tests, runs right after a successful POST and before the reply is applied; an
 	// error aborts the push there (a crash between Halo's reply and our commit).
 	afterPost func(ctx context.Context, outboxID int64) error
+	// afterGet, set by tests, runs after an update has read Halo's record and before it decides (a local
+	// and a Halo edit landing while the GET is on its way).
+	afterGet func(ctx context.Context, outboxID int64)
 	// clockOffset, set by tests, replaces the measured Halo clock offset (Halo.ClockOffset) in conflicts.
 	clockOffset func() time.Duration
 }
