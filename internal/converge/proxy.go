@@ -42,11 +42,14 @@ func (c *pinClock) now() time.Time {
 	}
 }
 
-// pinMargin is how far past every time the clock gave a pinned instant is made to be. Requests the worker
-// sends between waitPinnable and the pin still read real time; only one writing the BothEdit's own record in
-// those few milliseconds could then see Halo's clock step back (by less than Delta's 300 ms at most).
+// pinMargin is how far past every time the clock gave waitPinnable puts a pinned instant. The worker's
+// requests between waitPinnable and the pin still read real time and may pass the instant: only one that
+// writes the BothEdit's own record in those few milliseconds would see that record's time step back.
 const pinMargin = 5 * time.Millisecond
 
+// waitPinnable sleeps until time.Now()+delta is pinMargin past every time the clock gave, so that pinning
+// the local edit's time (a transaction started after this returns) plus delta keeps the clock running
+// forward. It waits at most delta's size plus pinMargin after a pin ahead of real time, else about -delta.
 func (c *pinClock) waitPinnable(delta time.Duration) {
 	if wait := time.Unix(0, c.high.Load()).Add(pinMargin).Sub(time.Now().Add(delta)); wait > 0 {
 		time.Sleep(wait)
