@@ -49,7 +49,7 @@ const pinMargin = 5 * time.Millisecond
 
 // waitPinnable sleeps until time.Now()+delta is pinMargin past every time the clock gave, so that pinning
 // the local edit's time (a transaction started after this returns) plus delta keeps the clock running
-// forward. It waits at most delta's size plus pinMargin after a pin ahead of real time, else about -delta.
+// forward. It waits for how far the clock ran ahead of real time, plus -delta if negative, plus pinMargin.
 func (c *pinClock) waitPinnable(delta time.Duration) {
 	if wait := time.Unix(0, c.high.Load()).Add(pinMargin).Sub(time.Now().Add(delta)); wait > 0 {
 		time.Sleep(wait)
