@@ -101,3 +101,23 @@ func TestPushEditDuringReadMeetsHaloLater(t *testing.T) {
 	require.Equal(t, "local cat", cs[0].LocalValue, "the loser is kept")
 	require.Equal(t, store.OutboxDone, e.outbox(t)[0].State)
 }
+
+// TestPushDeleteDuringReadIsPushed: while a push of an edit reads Halo's record, the analyst deletes the row
+// (the delete merges into the same outbox row). The push starts over as a delete: the record is deleted in
+// Halo, not left there with the outbox row closed as if the update had been pushed (seed 319).
+func TestPushDeleteDuringReadIsPushed(t *testing.T) {
+	t.Parallel()
+	e := newPushEnv(t)
+	id := e.firstID(t, "contracts")
+	e.exec(t, `UPDATE halo.contracts SET ref = 'edited' WHERE id = $1`, id)
+	var once sync.Once
+	hsync.SetAfterGet(e.pusher, func(context.Context, int64) {
+		once.Do(func() { e.exec(t, `DELETE FROM halo.contracts WHERE id = $1`, id) })
+	})
+	require.Equal(t, 1, e.pushAll(t))
+	require.Nil(t, e.record(t, "contracts", id), "the delete reached Halo")
+	ob := e.outbox(t)
+	require.Len(t, ob, 1)
+	require.Equal(t, store.OpDelete, ob[0].Op)
+	require.Equal(t, store.OutboxDone, ob[0].State)
+}

@@ -103,10 +103,8 @@ func (p *Pusher) bothChanged(ctx context.Context, ob *store.OutboxRow, remote st
 	return len(conflicts) > 0
 }
 
-// maxRereads bounds how often one push reads Halo's record again because a local edit overtook the read.
-const maxRereads = 5
-
-// errReadBeforeEdit says a local edit merged into the outbox row after Halo's record was read for it.
+// errReadBeforeEdit says a local edit merged into the outbox row after Halo's record was read for it: the
+// decision is not taken, and push starts over with the row as it is now (maybe a delete by then).
 var errReadBeforeEdit = errors.New("edited locally while Halo's record was read")
 
 // update pushes local changes of an existing record: GET Halo's record; decide (one transaction); POST
@@ -115,30 +113,8 @@ var errReadBeforeEdit = errors.New("edited locally while Halo's record was read"
 // The decision needs Halo's record as it was after the local edits it judges: an edit that merged into the
 // row while the GET was on its way (the row's edit count moved) could otherwise be sent over a change Halo
 // made after it — "changed only here" against the older copy, the later Halo edit lost without a conflict.
-// Such a decision is not taken: the row is read again and Halo's record with it.
+// Such a decision is not taken (errReadBeforeEdit).
 func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
-	for range maxRereads {
-		err := p.updateOnce(ctx, ob)
-		if !errors.Is(err, errReadBeforeEdit) {
-			return err
-		}
-		ob, err = p.Store.GetOutbox(ctx, p.Store.Pool, ob.ID)
-		if errors.Is(err, store.ErrNoOutbox) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !ob.Open() || ob.State == store.OutboxParked {
-			return nil
-		}
-	}
-	// Edited again on every read: the row stays pending, the job is retried later.
-	return fmt.Errorf("outbox %d: %w on each of %d reads; trying again later", ob.ID, errReadBeforeEdit, maxRereads)
-}
-
-// updateOnce is one read of Halo's record and what follows; errReadBeforeEdit if an edit overtook the read.
-func (p *Pusher) updateOnce(ctx context.Context, ob *store.OutboxRow) error {
 	t, sp := store.Tables[ob.Entity], pushSpecs[ob.Entity]
 	keys, err := t.ParseRecordKey(ob.RecordKey)
 	if err != nil {
