@@ -109,17 +109,35 @@ ON CONFLICT (entity) DO UPDATE SET recent_done_at = EXCLUDED.recent_done_at`, en
 	return nil
 }
 
-// walkedActions is the live actions the recorded bulk walk did not list.
+// walkedActions is the live actions the recorded bulk walk did not list. It must be planned as a hash or
+// merge anti join (see noNestedLoops), so the walk's keys are unnested in the select list (a ProjectSet, in
+// step like unnest(a, b)), which needs no nested loop at all.
 const walkedActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND a.id > 0 AND a.ticket_id > 0 AND NOT EXISTS (
-	SELECT 1 FROM halosync.walk_seen w, unnest(w.ticket_ids, w.ids) AS s(ticket_id, id)
-	WHERE w.entity = 'actions' AND s.ticket_id = a.ticket_id AND s.id = a.id)`
+	SELECT 1 FROM (SELECT unnest(w.ticket_ids) AS ticket_id, unnest(w.ids) AS id FROM halosync.walk_seen w
+	               WHERE w.entity = 'actions') s
+	WHERE s.ticket_id = a.ticket_id AND s.id = a.id)`
+
+// noNestedLoops keeps the planner off nested loops for the rest of the transaction (the reconcile's own).
+// The reconcile runs right after a first sync COPYed the actions into a table never analyzed: with no
+// statistics (IS NULL is guessed at 0.5 % of the rows) and unnest guessed at 10 rows an array, a nested
+// loop anti join looks cheapest, and it compares every action with every listed key: 2.5 minutes for 59k
+// actions (issue 19's ingest profile), days for 3M.
+func noNestedLoops(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', 'off', true)`); err != nil {
+		return fmt.Errorf("plan the actions reconcile: %w", err)
+	}
+	return nil
+}
 
 // CountActionsNotWalked counts live actions the bulk actions walk in
 // progress has not listed (by its keys in halosync.walk_seen: a walk of
 // millions of actions keeps them there, not in the worker's memory).
-func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, error) {
+func (s *Store) CountActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
+	if err := noNestedLoops(ctx, tx); err != nil {
+		return 0, err
+	}
 	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) `+walkedActions).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*) `+walkedActions).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count actions not listed: %w", err)
 	}
 	return n, nil
@@ -129,6 +147,9 @@ func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, erro
 // walk did not list.
 func (s *Store) TombstoneActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
 	if err := markSyncOrigin(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := noNestedLoops(ctx, tx); err != nil {
 		return 0, err
 	}
 	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+walkedActions+`)`)
