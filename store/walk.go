@@ -35,21 +35,18 @@ ON CONFLICT (entity) DO UPDATE SET walk_started_at = coalesce(e.walk_started_at,
 }
 
 // SaveWalk records a walk's position (the next page to read and the rows
-// listed so far) and the keys of the batch just stored. Call it with the
-// transaction that stored the batch.
+// listed so far) and the keys of the batch just stored, in one statement (one
+// round trip of every stored batch). Call it with the transaction that stored
+// the batch.
 func (s *Store) SaveWalk(ctx context.Context, q Querier, entity string, nextPage int, listed int64, seen WalkSeen) error {
-	_, err := q.Exec(ctx, `INSERT INTO halosync.entity_state AS e (entity, walk_page, walk_listed) VALUES ($1, $2, $3)
-ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed = EXCLUDED.walk_listed`, entity, nextPage, listed)
+	_, err := q.Exec(ctx, `WITH position AS (
+    INSERT INTO halosync.entity_state AS e (entity, walk_page, walk_listed) VALUES ($1, $2, $3)
+    ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed = EXCLUDED.walk_listed)
+INSERT INTO halosync.walk_seen (entity, ids, ticket_ids, text_ids)
+SELECT $1, $4, $5, $6 WHERE cardinality($4::bigint[]) > 0 OR cardinality($6::text[]) > 0`,
+		entity, nextPage, listed, nonNilInt64s(seen.IDs), nonNilInt64s(seen.TicketIDs), nonNilStrings(seen.Text))
 	if err != nil {
-		return fmt.Errorf("record %s walk position: %w", entity, err)
-	}
-	if len(seen.IDs) == 0 && len(seen.Text) == 0 {
-		return nil
-	}
-	_, err = q.Exec(ctx, `INSERT INTO halosync.walk_seen (entity, ids, ticket_ids, text_ids) VALUES ($1, $2, $3, $4)`,
-		entity, nonNilInt64s(seen.IDs), nonNilInt64s(seen.TicketIDs), nonNilStrings(seen.Text))
-	if err != nil {
-		return fmt.Errorf("record %s walk keys: %w", entity, err)
+		return fmt.Errorf("record %s walk position and keys: %w", entity, err)
 	}
 	return nil
 }
