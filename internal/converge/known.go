@@ -18,8 +18,9 @@ type knownIssue struct {
 	match func(m *model, div string) bool
 }
 
-// knownIssues is empty today: the push-path divergences it held (push-unreadable-record,
-// push-own-action-moves-clock, push-action-conflict-time) are fixed and in regressions.
+// knownIssues: the push-path divergences it held before (push-unreadable-record,
+// push-own-action-moves-clock, push-action-conflict-time, push-action-dated-by-own-ticket-push) are fixed
+// and in regressions.
 var knownIssues = []knownIssue{}
 
 // pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".

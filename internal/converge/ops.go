@@ -41,12 +41,14 @@ const (
 	Crash                   // stop the worker after N ms, cancelling whatever it runs (mid-pull, mid-push), and start it again
 	Fault                   // switch a fault on (Fault field)
 	Heal                    // switch every fault off
+	Quiesce                 // wait until the worker has pushed every open edit (regression histories only: weight 0)
+	Hold                    // stop the worker until the next Crash or the end of the history: edits wait, and the rest phase pushes them oldest first (regression histories only: weight 0)
 	numKinds
 )
 
 var kindNames = [...]string{"HaloUpdate", "HaloCreate", "HaloDelete", "HaloBad", "HaloHeal", "HaloDrift", "LocalUpdate",
 	"LocalInsert", "LocalDelete", "BothEdit", "HookDeliver", "HookLate", "HookDup", "HookLose", "Pull", "Settle",
-	"Crash", "Fault", "Heal"}
+	"Crash", "Fault", "Heal", "Quiesce", "Hold"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -67,6 +67,27 @@ var regressions = []struct {
 	{"action note edited on both sides", converge.History{Seed: 2, Steps: []converge.Op{
 		{Kind: converge.BothEdit, Entity: "actions", Pick: 23780, Field: "note", Value: "l3-307", Value2: "h3-38", Delta: 1 * time.Millisecond},
 	}}},
+	// Halo's clock never runs backwards: a record's last-modified time only grows. The harness dated a
+	// BothEdit's Halo half at now+Delta, so a later BothEdit of the same record (1 ms after its local half)
+	// could be dated before the first one's Halo half (300 ms ahead). The mirror then held the newer-dated
+	// copy and rightly refused the "older" one Halo now served (store.Upsert keeps the later
+	// halo_updated_at): the local value stayed although Halo's won (seed 137 under load, when the worker
+	// pushed the first edit before the second op ran; Quiesce makes that order certain).
+	{"Halo's clock runs forward across two both-side edits", converge.History{Seed: 137, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 2, Field: "name", Value: "l0-1", Value2: "h0-1", Delta: 2000 * time.Millisecond},
+		{Kind: converge.Quiesce},
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 2, Field: "name", Value: "l2-1", Value2: "h2-1", Delta: 1 * time.Millisecond},
+	}}},
+	// Halo's side of an action conflict is dated by its ticket's last_update, which our own ticket push moves
+	// too: a local ticket edit pushed after a local action edit (late under load, or first by pushTicketFirst)
+	// dated Halo's action edit, 1 ms before the local one, after it, and Halo won (seed 404 under load;
+	// push-action-dated-by-own-ticket-push). Hold keeps both edits waiting, so the rest phase pushes the
+	// ticket's, the older, first: the order load made.
+	{"own ticket push does not date an action conflict", converge.History{Seed: 404, Steps: []converge.Op{
+		{Kind: converge.Hold},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Field: "summary", Value: "l1-404"},
+		{Kind: converge.BothEdit, Entity: "actions", Field: "note", Value: "l2-404", Value2: "h2-404", Delta: -1 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
