@@ -83,7 +83,7 @@ ORDER BY 1`)
 
 	var tables int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'halo'`).Scan(&tables))
-	require.Equal(t, 12, tables)
+	require.Equal(t, 21, tables)
 }
 
 // TestReaderRole checks halosync_reader can read every mirror table and write none.
