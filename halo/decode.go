@@ -221,3 +221,17 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Members splits a JSON object into its members, with the list walk's one
+// byte scan (every member validated) and encoding/json as the fallback for
+// anything unusual, whose error it returns.
+func Members(b []byte) (map[string]json.RawMessage, error) {
+	if m, ok := scanEnvelope(b, nil); ok {
+		return m, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
