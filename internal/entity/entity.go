@@ -58,12 +58,25 @@ type Entity struct {
 	// = the parent's id. A list with ParentParam set is one unpaged reply.
 	Parent      string
 	ParentParam string
+	// Nested, with Parent, names the field of the parent's row that holds
+	// this entity's rows (invoices' "lines"): they arrive with the parent, no
+	// request of their own; a row lacking its first key column takes the
+	// parent's id there. Instead of ParentParam.
+	Nested string
 
 	// Keys are the primary key columns, in order. Most entities key on
 	// {ID}; actions on (ticket_id, id); an entity whose Halo id is always 0
-	// keys on the fields that do identify it. Key columns are never NULL:
-	// their Kind is Integer or Text (Ref's "≤0 is NULL" does not apply).
+	// keys on the fields that do identify it (timesheets: agent_id, date),
+	// or computes its key with Identify. Key columns are never NULL: their
+	// Kind is Integer, Text, Timestamp or Date (Ref's "≤0 is NULL" does not
+	// apply; a record without a time key is a reject).
 	Keys []Column
+	// Identify, when set, computes the key values from the record's decoded
+	// typed columns, for an entity whose identity depends on what the row
+	// holds (time entries: their ticket action when they have one, else
+	// agent, start and type). Its key columns are then not read from Halo.
+	// An error makes the record a reject.
+	Identify func(Record) ([]any, error)
 	// Columns are the typed columns besides the keys, in table order.
 	Columns []Column
 	// Generated are computed columns of the table (GENERATED ALWAYS AS ...,

@@ -100,11 +100,18 @@ func (e *Entity) DecodeKeyed(raw json.RawMessage, known []any) (Record, error) {
 				val = known[i]
 			}
 			if val == nil {
-				val = c.Kind.zero()
+				if val, err = c.Kind.zero(); err != nil && e.Identify == nil {
+					return Record{}, fmt.Errorf("key field %s: %w", c.HaloField(), err)
+				}
 			}
 			rec.Keys[i] = val
 		} else {
 			rec.Values[i-len(e.Keys)] = val
+		}
+	}
+	if e.Identify != nil {
+		if rec.Keys, err = e.Identify(rec); err != nil {
+			return Record{}, fmt.Errorf("key: %w", err)
 		}
 	}
 	for _, f := range e.UpdatedAt {
@@ -224,12 +231,16 @@ func (k Kind) read(v json.RawMessage) (any, error) {
 	return nil, fmt.Errorf("entity: unknown kind %d", k)
 }
 
-// zero is the value a key column takes when Halo sends nothing for it.
-func (k Kind) zero() any {
-	if k == Integer {
-		return int64(0)
+// zero is the value a key column takes when Halo sends nothing for it; a
+// time has none (the record cannot be identified).
+func (k Kind) zero() (any, error) {
+	switch k {
+	case Integer:
+		return int64(0), nil
+	case Timestamp, Date:
+		return nil, errors.New("missing or empty")
 	}
-	return ""
+	return "", nil
 }
 
 // text reads a text field: a JSON string as is, a number or boolean as its

@@ -35,8 +35,8 @@ func (e *Entity) validate() error {
 		return fmt.Errorf("no Filter")
 	case (e.Paging == DateBounded) != (e.Bounds != nil):
 		return fmt.Errorf("Bounds goes with Paging DateBounded, and only with it")
-	case (e.Parent == "") != (e.ParentParam == ""):
-		return fmt.Errorf("Parent and ParentParam go together")
+	case (e.Parent == "") != (e.ParentParam == "" && e.Nested == "") || (e.ParentParam != "" && e.Nested != ""):
+		return fmt.Errorf("Parent goes with one of ParentParam and Nested, and they only with it")
 	case e.ReadOnly && e.Create != NoCreate:
 		return fmt.Errorf("a ReadOnly entity is never created from the mirror")
 	}
@@ -47,8 +47,8 @@ func (e *Entity) validate() error {
 			return fmt.Errorf("column %d (%q): Name, Kind and Comment are required", i, c.Name)
 		case seen[c.Name]:
 			return fmt.Errorf("column %q declared twice", c.Name)
-		case i < len(e.Keys) && c.Kind != Integer && c.Kind != Text && c.Kind != TextKeep:
-			return fmt.Errorf("key column %q: a key is Integer or Text", c.Name)
+		case i < len(e.Keys) && c.Kind != Integer && c.Kind != Text && c.Kind != TextKeep && c.Kind != Timestamp && c.Kind != Date:
+			return fmt.Errorf("key column %q: a key is Integer, Text, Timestamp or Date", c.Name)
 		case c.Writable && e.ReadOnly:
 			return fmt.Errorf("column %q is Writable but the entity is ReadOnly", c.Name)
 		}
