@@ -52,24 +52,27 @@ type Entity struct {
 	// hidden row would otherwise look deleted), and any that make list rows
 	// carry fields the columns need (includehtmlnote for actions).
 	Params url.Values
-	// Parent, when set, names the entity this one is read under (actions:
-	// "tickets"): it is not pulled on its own (All lists it, Pulled does
-	// not); its parent's pull reads it per parent record, sending ParentParam
-	// = the parent's id. A list with ParentParam set is one unpaged reply.
+	// Parent, when set, names the entity this one is read under: it is not
+	// pulled on its own (All lists it, Pulled does not); its parent's pull
+	// reads it, which needs code in sync for that parent (sync/actions.go
+	// for tickets' actions). Exactly one of ParentParam and Nested says how:
+	//   - ParentParam: one list request per parent record with this query
+	//     parameter set to the parent's id (actions: "ticket_id"); such a
+	//     list is one unpaged reply;
+	//   - Nested: the rows sit in each parent record's JSON under this key
+	//     (invoice lines under "lines", asked for with a Params switch of
+	//     the parent); the parent's key fills the child's leading key
+	//     columns when a row lacks them.
 	Parent      string
 	ParentParam string
-	// Nested, with Parent, names the field of the parent's row that holds
-	// this entity's rows (invoices' "lines"): they arrive with the parent, no
-	// request of their own; a row lacking its first key column takes the
-	// parent's id there. Instead of ParentParam.
-	Nested string
+	Nested      string
 
 	// Keys are the primary key columns, in order. Most entities key on
 	// {ID}; actions on (ticket_id, id); an entity whose Halo id is always 0
-	// keys on the fields that do identify it (timesheets: agent_id, date),
-	// or computes its key with Identify. Key columns are never NULL: their
-	// Kind is Integer, Text, Timestamp or Date (Ref's "≤0 is NULL" does not
-	// apply; a record without a time key is a reject).
+	// keys on the fields that do identify it (timesheets: agent_id, date).
+	// Key columns are never NULL, so their Kind is Integer (missing: 0),
+	// Text or TextKeep (missing: ""), or Timestamp or Date (missing or a
+	// sentinel: the record is a reject), unless Identify computes them.
 	Keys []Column
 	// Identify, when set, computes the key values from the record's decoded
 	// typed columns, for an entity whose identity depends on what the row
@@ -89,7 +92,8 @@ type Entity struct {
 	// (tickets: last_update, then lastupdate, then flastupdate). Empty: the
 	// entity has none and halo_updated_at stays NULL.
 	UpdatedAt []string
-	// Filter says how an incremental pull reads the entity.
+	// Filter says how an incremental pull reads the entity (not set for an
+	// entity read under a Parent: its parent's pull decides what to read).
 	Filter Filter
 
 	// Create says how a locally inserted row is created in Halo without

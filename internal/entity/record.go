@@ -64,6 +64,10 @@ func (r Record) Sent(col string) bool {
 func KeyString(keys []any) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
+		if t, ok := k.(time.Time); ok {
+			parts[i] = t.UTC().Format(time.RFC3339Nano)
+			continue
+		}
 		parts[i] = fmt.Sprint(k)
 	}
 	return strings.Join(parts, "/")
@@ -100,8 +104,8 @@ func (e *Entity) DecodeKeyed(raw json.RawMessage, known []any) (Record, error) {
 				val = known[i]
 			}
 			if val == nil {
-				if val, err = c.Kind.zero(); err != nil && e.Identify == nil {
-					return Record{}, fmt.Errorf("key field %s: %w", c.HaloField(), err)
+				if val = c.Kind.zero(); val == nil {
+					return Record{}, fmt.Errorf("key field %s is missing", c.HaloField())
 				}
 			}
 			rec.Keys[i] = val
@@ -231,16 +235,16 @@ func (k Kind) read(v json.RawMessage) (any, error) {
 	return nil, fmt.Errorf("entity: unknown kind %d", k)
 }
 
-// zero is the value a key column takes when Halo sends nothing for it; a
-// time has none (the record cannot be identified).
-func (k Kind) zero() (any, error) {
+// zero is the value a key column takes when Halo sends nothing for it; nil
+// when it cannot have one.
+func (k Kind) zero() any {
 	switch k {
 	case Integer:
-		return int64(0), nil
-	case Timestamp, Date:
-		return nil, errors.New("missing or empty")
+		return int64(0)
+	case Text, TextKeep:
+		return ""
 	}
-	return "", nil
+	return nil
 }
 
 // text reads a text field: a JSON string as is, a number or boolean as its

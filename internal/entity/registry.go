@@ -31,12 +31,12 @@ func (e *Entity) validate() error {
 		return fmt.Errorf("Name, Path and Comment are required")
 	case len(e.Keys) == 0:
 		return fmt.Errorf("no key columns")
-	case e.Filter == 0:
-		return fmt.Errorf("no Filter")
+	case e.Filter == 0 && e.Parent == "":
+		return fmt.Errorf("no Filter (an entity pulled on its own needs one)")
 	case (e.Paging == DateBounded) != (e.Bounds != nil):
 		return fmt.Errorf("Bounds goes with Paging DateBounded, and only with it")
-	case (e.Parent == "") != (e.ParentParam == "" && e.Nested == "") || (e.ParentParam != "" && e.Nested != ""):
-		return fmt.Errorf("Parent goes with one of ParentParam and Nested, and they only with it")
+	case (e.Parent == "") != (e.ParentParam == "" && e.Nested == ""), e.ParentParam != "" && e.Nested != "":
+		return fmt.Errorf("Parent goes with exactly one of ParentParam and Nested")
 	case e.ReadOnly && e.Create != NoCreate:
 		return fmt.Errorf("a ReadOnly entity is never created from the mirror")
 	}
@@ -47,8 +47,8 @@ func (e *Entity) validate() error {
 			return fmt.Errorf("column %d (%q): Name, Kind and Comment are required", i, c.Name)
 		case seen[c.Name]:
 			return fmt.Errorf("column %q declared twice", c.Name)
-		case i < len(e.Keys) && c.Kind != Integer && c.Kind != Text && c.Kind != TextKeep && c.Kind != Timestamp && c.Kind != Date:
-			return fmt.Errorf("key column %q: a key is Integer, Text, Timestamp or Date", c.Name)
+		case i < len(e.Keys) && !c.Kind.keyKind():
+			return fmt.Errorf("key column %q: a key is Integer, Text, TextKeep, Timestamp or Date", c.Name)
 		case c.Writable && e.ReadOnly:
 			return fmt.Errorf("column %q is Writable but the entity is ReadOnly", c.Name)
 		}
@@ -172,4 +172,12 @@ func (e *Entity) index() {
 	for i, c := range e.allColumns() {
 		e.byName[c.Name] = i
 	}
+}
+
+func (k Kind) keyKind() bool {
+	switch k {
+	case Integer, Text, TextKeep, Timestamp, Date:
+		return true
+	}
+	return false
 }

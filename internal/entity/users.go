@@ -1,0 +1,46 @@
+package entity
+
+// Users are end users, the contacts of clients. List rows are short and carry no
+// ulastupdate (halo-api.md §12.6), so there is no cursor to advance: read whole.
+var Users = declare(&Entity{
+	Name:     "users",
+	Comment:  "Halo end users / contacts of clients (GET /api/Users). Each site also has a \"General User\".",
+	Order:    240,
+	Path:     "/api/Users",
+	Envelope: []string{"users"},
+	Paging:   Paged,
+	Params:   includeInactive,
+	Keys: []Column{
+		{Name: "id", Kind: Integer,
+			Comment: "Halo user id (primary key)."},
+	},
+	Columns: []Column{
+		{Name: "name", Kind: TextKeep, Writable: true,
+			Comment: "Full display name."},
+		{Name: "firstname", Kind: Text, Writable: true,
+			Comment: "First name."},
+		{Name: "surname", Kind: Text, Writable: true,
+			Comment: "Surname."},
+		{Name: "emailaddress", Kind: Text, Writable: true,
+			Comment: "Primary email address."},
+		{Name: "site_id", Kind: Ref, Writable: true,
+			Comment: "Site the user belongs to (halo.sites.id). Halo sends it as a decimal; stored as an integer."},
+		{Name: "site_name", Kind: Text,
+			Comment: "Site name at the time of the last sync."},
+		{Name: "client_id", Kind: Ref, Writable: true,
+			Comment: "Client the user belongs to (halo.clients.id)."},
+		{Name: "client_name", Kind: Text,
+			Comment: "Client name at the time of the last sync."},
+		{Name: "inactive", Kind: Boolean, Writable: true,
+			Comment: "True when the user is marked inactive in Halo (not a deletion)."},
+		{Name: "isserviceaccount", Kind: Boolean, Writable: true,
+			Comment: "True for service accounts (not a person)."},
+		{Name: "linked_agent_id", Kind: Ref,
+			Comment: "Agent linked to this user (halo.agents.id); NULL when none (Halo sends 0)."},
+		{Name: "datecreated", Kind: Timestamp,
+			Comment: "When the user was created in Halo (UTC; NULL when unset or a 1900 sentinel)."},
+	},
+	UpdatedAt: []string{"ulastupdate"},
+	Filter:    FullOnly,
+	Create:    CreateParked,
+})
