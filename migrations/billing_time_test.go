@@ -3,6 +3,8 @@ package migrations_test
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -107,4 +109,35 @@ COMMIT`)
 			require.JSONEq(t, `{"`+c.writable+`": "changed"}`, fields)
 		})
 	}
+}
+
+// TestBillingQueriesInREADME runs the README's billing, time and appointment queries as halosync_reader on a
+// migrated database: they parse, name real columns and need no more than the reader's rights.
+func TestBillingQueriesInREADME(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "**Billing, time and appointments.**")
+	require.True(t, ok, "README section missing")
+	_, rest, ok = strings.Cut(rest, "```sql\n")
+	require.True(t, ok)
+	block, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	var n int
+	for _, q := range strings.Split(block, ";") {
+		if strings.TrimSpace(q) == "" {
+			continue
+		}
+		n++
+		tx, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `SET LOCAL ROLE halosync_reader`)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, q)
+		require.NoError(t, err, q)
+		require.NoError(t, tx.Rollback(ctx))
+	}
+	require.Equal(t, 4, n)
 }
