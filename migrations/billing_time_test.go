@@ -136,8 +136,8 @@ func TestBillingQueriesInREADME(t *testing.T) {
 		_, err = tx.Exec(ctx, `SET LOCAL ROLE halosync_reader`)
 		require.NoError(t, err)
 		_, err = tx.Exec(ctx, q)
-		require.NoError(t, err, q)
 		require.NoError(t, tx.Rollback(ctx))
+		require.NoError(t, err, q)
 	}
 	require.Equal(t, 4, n)
 }
