@@ -63,7 +63,7 @@ func TestClassify(t *testing.T) {
 	})
 	c := newTestClient(t, s)
 	for status := 300; status < 600; status++ {
-		_, err := c.GetTicket(t.Context(), int64(status))
+		_, err := getTicket(t.Context(), c, int64(status))
 		require.Error(t, err, "status %d", status)
 		class, cause := statusVerdict(status)
 		v := check(fmt.Sprint(status), err, class, cause)
@@ -84,7 +84,7 @@ func TestClassify(t *testing.T) {
 			w.WriteHeader(status)
 			_, _ = w.Write([]byte(body))
 		}
-		_, err := newTestClient(t, ts).GetTicket(t.Context(), 1)
+		_, err := getTicket(t.Context(), newTestClient(t, ts), 1)
 		return err
 	}
 	v := check("token invalid_scope", token(400, `{"error":"invalid_scope"}`), ClassAuth, CauseTokenRefused)
@@ -101,28 +101,28 @@ func TestClassify(t *testing.T) {
 
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	_, err := newTestClient(t, &testServer{Server: closed}).GetTicket(t.Context(), 1)
+	_, err := getTicket(t.Context(), newTestClient(t, &testServer{Server: closed}), 1)
 	check("connection refused", err, ClassTransient, CauseUnreachable)
 
 	slow := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	_, err = newTestClient(t, slow, func(cfg *Config) {
+	_, err = getTicket(t.Context(), newTestClient(t, slow, func(cfg *Config) {
 		cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
-	}).GetTicket(t.Context(), 1)
+	}), 1)
 	check("no answer within the timeout", err, ClassTransient, CauseTimeout)
 	expired, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err = c.GetTicket(expired, 1)
+	_, err = getTicket(expired, c, 1)
 	check("the caller's deadline", err, ClassTransient, CauseTimeout)
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = c.GetTicket(cancelled, 1)
+	_, err = getTicket(cancelled, c, 1)
 	check("cancelled", err, ClassOther, CauseOther)
 
 	until := time.Now().Add(time.Minute)
 	held := newTestClient(t, s, func(cfg *Config) {
 		cfg.Limiter = &recordingLimiter{deny: &WaitError{Until: until, Reason: "breaker open"}}
 	})
-	_, err = held.GetTicket(t.Context(), 1)
+	_, err = getTicket(t.Context(), held, 1)
 	v = check("held by the limiter", err, ClassWait, CauseNotSent)
 	require.InDelta(t, time.Minute, v.RetryAfter, float64(5*time.Second))
 	require.Zero(t, v.Status)
@@ -131,16 +131,16 @@ func TestClassify(t *testing.T) {
 	moved := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://elsewhere.example/api/Tickets/1", http.StatusTemporaryRedirect)
 	})
-	_, err = newTestClient(t, moved).GetTicket(t.Context(), 1)
+	_, err = getTicket(t.Context(), newTestClient(t, moved), 1)
 	v = check("redirected", err, ClassOther, CauseOther)
 	require.Equal(t, http.StatusTemporaryRedirect, v.Status)
 
 	check("not Halo's", errors.New("database gone"), ClassOther, CauseOther)
 
 	wrongType := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"id": 1, "client_id": "not-a-number"}`))
+		_, _ = w.Write([]byte(`{"id": 1, "ticket_id": "not-a-number"}`))
 	})
-	_, err = newTestClient(t, wrongType).GetTicket(t.Context(), 1)
+	_, err = getTicket(t.Context(), newTestClient(t, wrongType), 1)
 	check("a record that does not decode", err, ClassOther, CauseUndecodable)
 
 	require.Equal(t, Verdict{}, Classify(nil))

@@ -2,7 +2,7 @@ package halo
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,7 +38,7 @@ func TestAuth_TokenRequest(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, okTicket)
 		c := newTestClient(t, s, func(cfg *Config) { cfg.Tenant = "acme" })
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		require.NoError(t, err)
 
 		form := s.lastTokenForm()
@@ -59,7 +59,7 @@ func TestAuth_TokenRequest(t *testing.T) {
 		c := newTestClient(t, s, func(cfg *Config) {
 			cfg.Tenant, cfg.OnPremise, cfg.Scope, cfg.UserAgent = "acme", true, "read:tickets edit:customers", ""
 		})
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		require.NoError(t, err)
 		form := s.lastTokenForm()
 		require.NotContains(t, form, "tenant")
@@ -74,7 +74,7 @@ func TestAuth_TokenRequest(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, okTicket)
 		c := newTestClient(t, s, func(cfg *Config) { cfg.AuthURL = s.URL + "/auth/" })
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		require.NoError(t, err)
 		require.Equal(t, int64(1), s.tokenRequests.Load())
 	})
@@ -96,7 +96,7 @@ func TestAuth_TokenCachedAndShared(t *testing.T) {
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			_, err := c.GetTicket(context.Background(), 42)
+			_, err := getTicket(context.Background(), c, 42)
 			errs <- err
 		})
 	}
@@ -135,7 +135,7 @@ func TestAuth_ShortLivedTokenRefreshedEarly(t *testing.T) {
 	}
 	c := newTestClient(t, s)
 	for range 3 {
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		require.NoError(t, err)
 	}
 	require.Equal(t, int64(3), s.tokenRequests.Load())
@@ -154,7 +154,7 @@ func TestAuth_401RefreshRetryOnce(t *testing.T) {
 		okTicket(w, r)
 	})
 	c := newTestClient(t, s)
-	tk, err := c.GetTicket(t.Context(), 42)
+	tk, err := getTicket(t.Context(), c, 42)
 	require.NoError(t, err)
 	require.Equal(t, Int(42), tk.ID)
 	require.Equal(t, int64(2), s.tokenRequests.Load(), "one fresh token after the 401")
@@ -162,7 +162,7 @@ func TestAuth_401RefreshRetryOnce(t *testing.T) {
 	require.Equal(t, int64(1), calls.Load())
 
 	// The fresh token is cached for later calls.
-	_, err = c.GetTicket(t.Context(), 42)
+	_, err = getTicket(t.Context(), c, 42)
 	require.NoError(t, err)
 	require.Equal(t, int64(2), s.tokenRequests.Load())
 }
@@ -174,7 +174,7 @@ func TestAuth_401TwiceIsAuthError(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":"invalid_token"}`))
 	})
 	c := newTestClient(t, s)
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	var ae *AuthError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, http.StatusUnauthorized, ae.StatusCode())
@@ -192,7 +192,7 @@ func TestAuth_TokenEndpointErrors(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, okTicket)
 		c := newTestClient(t, s, func(cfg *Config) { cfg.ClientSecret = "wrong-" + testSecret })
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		var ae *AuthError
 		require.ErrorAs(t, err, &ae)
 		require.Equal(t, "invalid_client", ae.Code)
@@ -213,7 +213,7 @@ func TestAuth_TokenEndpointErrors(t *testing.T) {
 		}
 		c := newTestClient(t, s, func(cfg *Config) { cfg.Scope = "read:actions" })
 		var gotErr error
-		for _, err := range c.Tickets(t.Context(), nil) {
+		for _, err := range testList(t.Context(), c, ticketsEP, nil) {
 			gotErr = err
 		}
 		var ae *AuthError
@@ -234,7 +234,7 @@ func TestAuth_TokenEndpointErrors(t *testing.T) {
 				r.PostForm.Get("client_secret"), url.QueryEscape(string(body)+r.PostForm.Encode()))
 		}
 		c := newTestClient(t, s)
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		requireNoSecret(t, err)
 		require.Contains(t, err.Error(), "[REDACTED]")
 	})
@@ -247,7 +247,7 @@ func TestAuth_TokenEndpointErrors(t *testing.T) {
 			_, _ = w.Write([]byte("upstream " + testSecret))
 		}
 		c := newTestClient(t, s)
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		var se *ServerError
 		require.ErrorAs(t, err, &se)
 		require.True(t, isTransient(err))
@@ -265,7 +265,7 @@ func TestErrors_StatusMapping(t *testing.T) {
 		})
 		c := newTestClient(t, s)
 		var gotErr error
-		for _, err := range c.Tickets(t.Context(), nil) {
+		for _, err := range testList(t.Context(), c, ticketsEP, nil) {
 			gotErr = err
 		}
 		var fe *ForbiddenError
@@ -286,7 +286,7 @@ func TestErrors_StatusMapping(t *testing.T) {
 			_, _ = w.Write([]byte(`"Rate Limit Reached - 300 Requests per rolling 5 minute window"`))
 		})
 		c := newTestClient(t, s)
-		_, err := c.GetTicket(t.Context(), 1)
+		_, err := getTicket(t.Context(), c, 1)
 		var rl *RateLimitedError
 		require.ErrorAs(t, err, &rl)
 		require.Contains(t, rl.Message, "300 Requests")
@@ -300,7 +300,10 @@ func TestErrors_StatusMapping(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
 		c := newTestClient(t, s)
-		_, err := c.GetSite(t.Context(), 9)
+		_, err := Get(t.Context(), c, "/api/Site/9", nil, func(raw json.RawMessage) (testRow, error) {
+			r, _, err := decodeTestRow(raw)
+			return r, err
+		})
 		var nf *NotFoundError
 		require.ErrorAs(t, err, &nf)
 		require.Equal(t, "/api/Site/9", nf.Path)
@@ -355,14 +358,14 @@ func TestErrors_Transport(t *testing.T) {
 		conn.Close() // drop the connection mid-request
 	})
 	c := newTestClient(t, s)
-	_, err := c.GetTicket(t.Context(), 1)
+	_, err := getTicket(t.Context(), c, 1)
 	require.Error(t, err)
 	require.True(t, isTransient(err), err.Error())
 	requireNoSecret(t, err)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = c.GetTicket(ctx, 1)
+	_, err = getTicket(ctx, c, 1)
 	require.ErrorIs(t, err, context.Canceled)
 	require.False(t, isTransient(err))
 }
@@ -399,7 +402,7 @@ func TestLimiter(t *testing.T) {
 	})
 	l := &recordingLimiter{}
 	c := newTestClient(t, s, func(cfg *Config) { cfg.Limiter = l })
-	_, err := c.GetTicket(WithPriority(t.Context(), 5), 42)
+	_, err := getTicket(WithPriority(t.Context(), 5), c, 42)
 	require.NoError(t, err)
 	require.Equal(t, []RequestInfo{
 		{Method: "GET", Path: "/api/Tickets/42", Priority: 5},
@@ -410,7 +413,7 @@ func TestLimiter(t *testing.T) {
 	deny := &RateLimitedError{Message: "budget spent"}
 	l2 := &recordingLimiter{deny: deny}
 	c2 := newTestClient(t, s, func(cfg *Config) { cfg.Limiter = l2 })
-	_, err = c2.GetTicket(t.Context(), 42)
+	_, err = getTicket(t.Context(), c2, 42)
 	require.ErrorIs(t, err, deny)
 	require.Equal(t, int64(0), c2.Requests(), "denied before touching the network")
 }
@@ -423,7 +426,7 @@ func TestClockOffset(t *testing.T) {
 	})
 	c := newTestClient(t, s)
 	require.Zero(t, c.ClockOffset())
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	require.NoError(t, err)
 	off := c.ClockOffset()
 	require.Greater(t, off, 9*time.Minute)
@@ -496,39 +499,6 @@ func TestDelete(t *testing.T) {
 	require.NoError(t, c.Delete(t.Context(), "/api/Actions", 3, url.Values{"ticket_id": {"9499"}}))
 }
 
-func TestGetters(t *testing.T) {
-	t.Parallel()
-	s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/api/Actions/3":
-			require.Equal(t, "9499", r.URL.Query().Get("ticket_id"))
-			_, _ = w.Write([]byte(`{"ticket_id":9499,"id":3}`))
-		case "/api/Client/12":
-			_, _ = w.Write([]byte(`[{"id":12,"name":"DBT","alastupdate":"2023-10-18T09:54:25.75"}]`))
-		default:
-			_, _ = w.Write([]byte(`{"id":1}`))
-		}
-	})
-	c := newTestClient(t, s)
-	a, err := c.GetAction(t.Context(), 9499, 3)
-	require.NoError(t, err)
-	require.Equal(t, Int(3), a.ID)
-	cl, err := c.GetClient(t.Context(), 12)
-	require.NoError(t, err)
-	require.Equal(t, "DBT", cl.Name)
-	require.True(t, cl.LastUpdate.Valid)
-	require.JSONEq(t, `{"id":12,"name":"DBT","alastupdate":"2023-10-18T09:54:25.75"}`, string(cl.Raw))
-	for _, f := range []func() error{
-		func() error { _, err := c.GetUser(t.Context(), 1); return err },
-		func() error { _, err := c.GetAgent(t.Context(), 1); return err },
-		func() error { _, err := c.GetAsset(t.Context(), 1); return err },
-		func() error { _, err := c.GetContract(t.Context(), 1); return err },
-	} {
-		require.NoError(t, f())
-	}
-	require.False(t, errors.Is(err, context.Canceled))
-}
-
 func TestRateLimited_RetryAfterWhenPresent(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -536,7 +506,7 @@ func TestRateLimited_RetryAfterWhenPresent(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	c := newTestClient(t, s)
-	_, err := c.GetTicket(t.Context(), 1)
+	_, err := getTicket(t.Context(), c, 1)
 	var rl *RateLimitedError
 	require.ErrorAs(t, err, &rl)
 	require.Equal(t, 30*time.Second, rl.RetryAfter)

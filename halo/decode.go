@@ -202,19 +202,6 @@ func scalarText(b []byte) (string, bool, error) {
 	return string(b), true, nil
 }
 
-// flexString is a string that also accepts numbers and booleans (used where Halo's
-// type for a text-ish field is uncertain, e.g. Priority.id).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	s, _, err := scalarText(b)
-	if err != nil {
-		return fmt.Errorf("halo: text: %w", err)
-	}
-	*f = flexString(s)
-	return nil
-}
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

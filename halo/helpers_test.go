@@ -1,8 +1,10 @@
 package halo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,4 +126,86 @@ func requireNoSecret(t *testing.T, err error) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), testSecret)
 	require.NotContains(t, err.Error(), "tok-")
+}
+
+// testRow is what this package's tests decode rows into: the keys the paging loop de-duplicates by, a
+// name, a last update and the raw row. (What an entity's columns are is internal/entity's business.)
+type testRow struct {
+	ID         Int
+	TicketID   Int
+	Name       string
+	LastUpdate Time
+	Raw        json.RawMessage
+}
+
+// decodeTestRow decodes a row with the tolerant decoders, as entities do: an id that is not a whole
+// number, or a last_update that is not a time, is an error. It keys the row "id", or "ticket_id/id" when
+// the row has a ticket_id.
+func decodeTestRow(raw json.RawMessage) (testRow, string, error) {
+	return decodeRow(raw, false)
+}
+
+// decodeTextIDRow is decodeTestRow for rows keyed by a text id (priorities' GUIDs).
+func decodeTextIDRow(raw json.RawMessage) (testRow, string, error) {
+	return decodeRow(raw, true)
+}
+
+func decodeRow(raw json.RawMessage, textID bool) (testRow, string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return testRow{}, "", err
+	}
+	r := testRow{Raw: append(json.RawMessage(nil), raw...)}
+	key := strings.Trim(string(m["id"]), `"`)
+	for name, into := range map[string]json.Unmarshaler{"ticket_id": &r.TicketID, "last_update": &r.LastUpdate, "id": &r.ID} {
+		if name == "id" && textID {
+			continue
+		}
+		if v, ok := m[name]; ok {
+			if err := into.UnmarshalJSON(v); err != nil {
+				return testRow{}, "", err
+			}
+		}
+	}
+	if !textID {
+		key = itoa(int64(r.ID))
+	}
+	if v, ok := m["name"]; ok {
+		if err := json.Unmarshal(v, &r.Name); err != nil {
+			return testRow{}, "", err
+		}
+	}
+	if r.TicketID != 0 {
+		key = itoa(int64(r.TicketID)) + "/" + key
+	}
+	return r, key, nil
+}
+
+// The endpoints the tests walk, as internal/entity declares them.
+var (
+	clientsEP    = Endpoint{Path: "/api/Client", Keys: []string{"clients"}, Paged: true}
+	sitesEP      = Endpoint{Path: "/api/Site", Keys: []string{"sites"}, Paged: true}
+	usersEP      = Endpoint{Path: "/api/Users", Keys: []string{"users"}, Paged: true}
+	ticketsEP    = Endpoint{Path: "/api/Tickets", Keys: []string{"tickets"}, Paged: true}
+	actionsEP    = Endpoint{Path: "/api/Actions", Keys: []string{"actions"}, Paged: true, UnpagedWith: "ticket_id"}
+	assetsEP     = Endpoint{Path: "/api/Asset", Keys: []string{"assets"}, Paged: true}
+	contractsEP  = Endpoint{Path: "/api/ClientContract", Keys: []string{"contracts"}, Paged: true}
+	agentsEP     = Endpoint{Path: "/api/Agent", Keys: []string{"results", "agents"}, Paged: true}
+	statusesEP   = Endpoint{Path: "/api/Status", Keys: []string{"statuses", "status", "results"}, Paged: true}
+	typesEP      = Endpoint{Path: "/api/TicketType", Keys: []string{"tickettypes", "tickettype", "ticket_types", "results"}, Paged: true}
+	teamsEP      = Endpoint{Path: "/api/Team", Keys: []string{"teams", "team", "results"}, Paged: true}
+	prioritiesEP = Endpoint{Path: "/api/Priority", Keys: []string{"priorities", "priority", "results"}, Paged: true}
+)
+
+// testList walks ep with decodeTestRow.
+func testList(ctx context.Context, c *Client, ep Endpoint, opts *ListOptions) iter.Seq2[Page[testRow], error] {
+	return List(ctx, c, ep, decodeTestRow, opts)
+}
+
+// getTicket GETs one ticket as a testRow.
+func getTicket(ctx context.Context, c *Client, id int64) (testRow, error) {
+	return Get(ctx, c, "/api/Tickets/"+itoa(id), nil, func(raw json.RawMessage) (testRow, error) {
+		r, _, err := decodeTestRow(raw)
+		return r, err
+	})
 }

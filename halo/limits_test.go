@@ -26,7 +26,7 @@ func TestResponseBodyCapped(t *testing.T) {
 		_, _ = w.Write([]byte(`"}`))
 	})
 	c := newTestClient(t, s, func(cfg *Config) { cfg.MaxResponseBody = limit; cfg.Retry = DefaultRetry })
-	_, err := c.GetTicket(context.Background(), 7)
+	_, err := getTicket(context.Background(), c, 7)
 	var tooLarge *ResponseTooLargeError
 	require.True(t, errors.As(err, &tooLarge), "%v", err)
 	require.Contains(t, err.Error(), "/api/Tickets/7")
@@ -37,7 +37,7 @@ func TestResponseBodyCapped(t *testing.T) {
 	small := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"id": 7, "summary": "fits"})
 	})
-	tk, err := newTestClient(t, small).GetTicket(context.Background(), 7)
+	tk, err := getTicket(context.Background(), newTestClient(t, small), 7)
 	require.NoError(t, err)
 	require.EqualValues(t, 7, tk.ID)
 	require.Equal(t, int64(DefaultMaxResponseBody), newTestClient(t, small).maxBody)

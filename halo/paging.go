@@ -99,9 +99,8 @@ type ListOptions struct {
 	Params url.Values
 	// PageSize defaults to 100 and is capped at 100.
 	PageSize int
-	// Paged forces a paged walk of Actions with ticket_id, the one list read
-	// unpaged by default. Every other list (Agent and the lookups included)
-	// always pages.
+	// Paged forces a paged walk where the endpoint would answer one
+	// unpaged reply (Actions with ticket_id: Endpoint.UnpagedWith).
 	Paged bool
 	// StartPage resumes a paged walk at this page_no (0 or 1: from the
 	// start), and Listed is how many distinct rows its earlier part listed,
@@ -115,13 +114,24 @@ type ListOptions struct {
 	Seen []string
 }
 
-// endpoint describes one list endpoint.
-type endpoint[T any] struct {
-	path  string
-	keys  []string // envelope keys that hold the rows, first match wins
-	paged bool     // send paging parameters and walk pages
-	key   func(*T) string
+// Endpoint describes one list endpoint (internal/entity builds it from an
+// entity's declaration).
+type Endpoint struct {
+	Path string   // e.g. "/api/Tickets"
+	Keys []string // envelope keys that hold the rows, first match wins; a bare array is always accepted
+	// Paged endpoints are sent pageinate, page_size and page_no and walked
+	// page by page; others are one request (unless ListOptions.Paged).
+	Paged bool
+	// UnpagedWith names a parameter that makes a Paged endpoint answer one
+	// unpaged reply when the caller sets it (Actions with ticket_id), unless
+	// ListOptions.Paged asks for paging anyway.
+	UnpagedWith string
 }
+
+// Decoder decodes one row of a list reply into T and returns the key the
+// walk de-duplicates it by ("42", or "42/3" for an action). On an error the
+// row becomes a BadRow, named by key when the decoder could still read it.
+type Decoder[T any] func(raw json.RawMessage) (v T, key string, err error)
 
 // list is the one paging loop. Paged walks send pageinate=true, page_size and page_no
 // from 1, and walk until a page ends the walk:
@@ -137,9 +147,9 @@ type endpoint[T any] struct {
 // record_count is a hint, never the end of the walk: a count lower than the truth
 // must not cut the walk short (a reconcile after it would tombstone the rest), and a
 // higher one must not make it loop. The last page carries End, with an anomaly when
-// the count and the rows disagree. Rows are de-duplicated by ep.key across the walk,
-// since offset paging over live data can shift rows.
-func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptions) iter.Seq2[Page[T], error] {
+// the count and the rows disagree. Rows are de-duplicated by their key across the
+// walk, since offset paging over live data can shift rows.
+func List[T any](ctx context.Context, c *Client, ep Endpoint, decode Decoder[T], opts *ListOptions) iter.Seq2[Page[T], error] {
 	var o ListOptions
 	if opts != nil {
 		o = *opts
@@ -148,7 +158,7 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 	if pageSize <= 0 || pageSize > DefaultPageSize {
 		pageSize = DefaultPageSize
 	}
-	paged := ep.paged || o.Paged
+	paged := (ep.Paged && (ep.UnpagedWith == "" || !o.Params.Has(ep.UnpagedWith))) || o.Paged
 	return func(yield func(Page[T], error) bool) {
 		seen := newKeySet()
 		for _, k := range o.Seen {
@@ -161,7 +171,7 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 		}
 		for pageNo := start; ; pageNo++ {
 			if pageNo > maxPages {
-				yield(Page[T]{}, fmt.Errorf("halo: GET %s: gave up after %d pages", ep.path, maxPages))
+				yield(Page[T]{}, fmt.Errorf("halo: GET %s: gave up after %d pages", ep.Path, maxPages))
 				return
 			}
 			q := url.Values{}
@@ -173,27 +183,27 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 				q.Set("page_size", strconv.Itoa(pageSize))
 				q.Set("page_no", strconv.Itoa(pageNo))
 			}
-			body, err := c.get(ctx, ep.path, q)
+			body, err := c.get(ctx, ep.Path, q)
 			if err != nil {
 				yield(Page[T]{}, err)
 				return
 			}
-			raws, rc, echoed, err := splitEnvelope(body, ep.keys)
+			raws, rc, echoed, err := splitEnvelope(body, ep.Keys)
 			if err != nil {
-				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: %w", ep.path, pageNo, err))
+				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: %w", ep.Path, pageNo, err))
 				return
 			}
 			page := Page[T]{PageNo: pageNo, Asked: pageNo, RecordCount: rc}
 			if echoed.pageNo > 0 {
 				page.PageNo = echoed.pageNo
 			}
-			fresh := decodeRows(raws, ep.key, seen, &page)
+			fresh := decodeRows(raws, decode, seen, &page)
 			if len(page.Bad) > 0 && !json.Valid(body) {
 				// splitEnvelope only checked the envelope's structure; a
 				// row that does not decode may be a body that is not JSON
 				// at all, which fails the page as it always did.
 				err := json.Unmarshal(body, new(any))
-				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: decoding envelope: %w", ep.path, pageNo, err))
+				yield(Page[T]{}, fmt.Errorf("halo: GET %s page %d: decoding envelope: %w", ep.Path, pageNo, err))
 				return
 			}
 			collected += fresh
@@ -230,26 +240,20 @@ func list[T any](ctx context.Context, c *Client, ep endpoint[T], opts *ListOptio
 
 // decodeRows decodes each row on its own, so one malformed row never costs the page.
 // It appends new rows (and bad rows) to page and returns how many were new.
-func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen *keySet, page *Page[T]) int {
+func decodeRows[T any](raws []json.RawMessage, decode Decoder[T], seen *keySet, page *Page[T]) int {
 	fresh := 0
 	for _, raw := range raws {
-		var v T
+		var (
+			v   T
+			key string
+		)
 		err := errors.New("row is null")
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			if u, ok := any(&v).(json.Unmarshaler); ok {
-				// The row types decode themselves (keeping Raw): calling
-				// that directly spares json.Unmarshal's validation pass and
-				// its scan for the end of the value, which the row's own
-				// decoding repeats anyway (issue 11's profile: JSON passes
-				// were most of an initial sync's CPU).
-				err = u.UnmarshalJSON(raw)
-			} else {
-				err = json.Unmarshal(raw, &v)
-			}
+			v, key, err = decode(raw)
 		}
 		var isNew bool
 		if err == nil {
-			isNew = seen.add(key(&v))
+			isNew = seen.add(key)
 		} else {
 			h := fnv.New64a()
 			h.Write(raw)
@@ -260,7 +264,10 @@ func decodeRows[T any](raws []json.RawMessage, key func(*T) string, seen *keySet
 		}
 		fresh++
 		if err != nil {
-			page.Bad = append(page.Bad, BadRow{Raw: append(json.RawMessage(nil), raw...), Err: err, Key: badRowKey(raw)})
+			if key == "" {
+				key = badRowKey(raw)
+			}
+			page.Bad = append(page.Bad, BadRow{Raw: append(json.RawMessage(nil), raw...), Err: err, Key: key})
 			continue
 		}
 		page.Rows = append(page.Rows, v)

@@ -51,7 +51,7 @@ func TestTickets_PageCap(t *testing.T) {
 	}, &queries, &mu))
 	c := newTestClient(t, s)
 
-	rows, pages := collect(t, c.Tickets(t.Context(), &ListOptions{PageSize: 1000}))
+	rows, pages := collect(t, testList(t.Context(), c, ticketsEP, &ListOptions{PageSize: 1000}))
 	require.Len(t, rows, 717)
 	require.Len(t, pages, 8)
 	require.Equal(t, int64(8), c.Requests())
@@ -85,7 +85,7 @@ func TestAssets_FixedPageOf50(t *testing.T) {
 	s := newTestServer(t, h)
 	c := newTestClient(t, s)
 
-	rows, pages := collect(t, c.Assets(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, assetsEP, nil))
 	require.Len(t, rows, 123)
 	require.Len(t, pages, 3)
 	require.Len(t, pages[0].Rows, 50, "a page shorter than asked is not the end")
@@ -111,7 +111,7 @@ func TestList_NeverStopsOnShortPage(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"record_count": 250, "clients": rows})
 	})
 	c := newTestClient(t, s)
-	rows, _ := collect(t, c.Clients(t.Context(), nil))
+	rows, _ := collect(t, testList(t.Context(), c, clientsEP, nil))
 	require.Len(t, rows, 250)
 	require.Equal(t, int64(4), c.Requests())
 }
@@ -127,7 +127,7 @@ func TestList_RepeatedPageStops(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"record_count": 250, "sites": rows})
 	})
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Sites(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, sitesEP, nil))
 	require.Len(t, rows, 100)
 	require.Len(t, pages, 2)
 	require.Empty(t, pages[1].Rows, "the repeated page brings nothing new")
@@ -155,7 +155,7 @@ func TestList_Dedupe(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"record_count": 150, "tickets": rows})
 	})
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Tickets(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, ticketsEP, nil))
 	require.Len(t, rows, 150)
 	require.Len(t, pages[1].Rows, 50)
 	require.Equal(t, int64(2), c.Requests())
@@ -171,7 +171,7 @@ func TestActions_DedupeByTicketAndID(t *testing.T) {
 		}})
 	})
 	c := newTestClient(t, s)
-	rows, _ := collect(t, c.Actions(t.Context(), nil))
+	rows, _ := collect(t, testList(t.Context(), c, actionsEP, nil))
 	require.Len(t, rows, 4, "action ids repeat across tickets")
 }
 
@@ -185,9 +185,9 @@ func TestList_BadRow(t *testing.T) {
 			{"id":4,"summary":"also ok","last_update":"2024-02-30T99:00:00"}]}`))
 	})
 	c := newTestClient(t, s)
-	var rows []Ticket
+	var rows []testRow
 	var bad []BadRow
-	for p, err := range c.Tickets(t.Context(), nil) {
+	for p, err := range testList(t.Context(), c, ticketsEP, nil) {
 		require.NoError(t, err)
 		rows = append(rows, p.Rows...)
 		bad = append(bad, p.Bad...)
@@ -221,7 +221,7 @@ func TestList_QueryParameters(t *testing.T) {
 		"status":             {"1,2"},
 		"page_no":            {"99"}, // the client owns paging parameters
 	}
-	collect(t, c.Tickets(t.Context(), &ListOptions{Params: params, PageSize: 25}))
+	collect(t, testList(t.Context(), c, ticketsEP, &ListOptions{Params: params, PageSize: 25}))
 	require.Len(t, got, 1)
 	require.Equal(t, url.Values{
 		"pageinate":          {"true"},
@@ -244,7 +244,7 @@ func TestList_Unpaged(t *testing.T) {
 			_, _ = w.Write([]byte(`[{"id":1,"name":"Unassigned"},{"id":2.0,"name":"Ann","isdisabled":"false"}]`))
 		})
 		c := newTestClient(t, s)
-		rows, pages := collect(t, c.Agents(t.Context(), nil))
+		rows, pages := collect(t, testList(t.Context(), c, agentsEP, nil))
 		require.Len(t, rows, 2)
 		require.Equal(t, -1, pages[0].RecordCount)
 	})
@@ -255,7 +255,7 @@ func TestList_Unpaged(t *testing.T) {
 			_, _ = w.Write([]byte(`{"record_count":2,"results":[{"id":1},{"id":2}]}`))
 		})
 		c := newTestClient(t, s)
-		rows, _ := collect(t, c.Agents(t.Context(), nil))
+		rows, _ := collect(t, testList(t.Context(), c, agentsEP, nil))
 		require.Len(t, rows, 2)
 	})
 
@@ -274,13 +274,13 @@ func TestList_Unpaged(t *testing.T) {
 			}
 		})
 		c := newTestClient(t, s)
-		st, _ := collect(t, c.Statuses(t.Context(), nil))
+		st, _ := collect(t, testList(t.Context(), c, statusesEP, nil))
 		require.Len(t, st, 2)
-		tt, _ := collect(t, c.TicketTypes(t.Context(), nil))
+		tt, _ := collect(t, testList(t.Context(), c, typesEP, nil))
 		require.Len(t, tt, 1)
-		tm, _ := collect(t, c.Teams(t.Context(), nil))
+		tm, _ := collect(t, testList(t.Context(), c, teamsEP, nil))
 		require.Len(t, tm, 1)
-		pr, _ := collect(t, c.Priorities(t.Context(), nil))
+		pr, _ := collect(t, List(t.Context(), c, prioritiesEP, decodeTextIDRow, nil))
 		require.Len(t, pr, 2)
 		require.Equal(t, int64(4), c.Requests())
 	})
@@ -288,11 +288,11 @@ func TestList_Unpaged(t *testing.T) {
 	t.Run("ActionsPerTicket", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-			require.Equal(t, url.Values{"ticket_id": {"7"}, "includehtmlnote": {"true"}}, r.URL.Query())
+			require.Equal(t, url.Values{"ticket_id": {"7"}}, r.URL.Query(), "with ticket_id: one unpaged request")
 			_, _ = w.Write([]byte(`{"record_count":2,"actions":[{"ticket_id":7,"id":2},{"ticket_id":7,"id":1}]}`))
 		})
 		c := newTestClient(t, s)
-		rows, _ := collect(t, c.Actions(t.Context(), &ListOptions{Params: url.Values{"ticket_id": {"7"}}}))
+		rows, _ := collect(t, testList(t.Context(), c, actionsEP, &ListOptions{Params: url.Values{"ticket_id": {"7"}}}))
 		require.Len(t, rows, 2)
 	})
 }
@@ -306,7 +306,7 @@ func TestList_Envelopes(t *testing.T) {
 			_, _ = w.Write([]byte(`{"record_count":1,"folders":[{"id":99},{"id":98}],"Client_View":{"x":[1]},"clients":[{"id":5,"name":"Acme"}]}`))
 		})
 		c := newTestClient(t, s)
-		rows, _ := collect(t, c.Clients(t.Context(), nil))
+		rows, _ := collect(t, testList(t.Context(), c, clientsEP, nil))
 		require.Len(t, rows, 1)
 		require.Equal(t, "Acme", rows[0].Name)
 	})
@@ -318,7 +318,7 @@ func TestList_Envelopes(t *testing.T) {
 		})
 		c := newTestClient(t, s)
 		var gotErr error
-		for _, err := range c.Clients(t.Context(), nil) {
+		for _, err := range testList(t.Context(), c, clientsEP, nil) {
 			gotErr = err
 		}
 		require.ErrorContains(t, gotErr, `no "clients" array`)
@@ -330,7 +330,7 @@ func TestList_Envelopes(t *testing.T) {
 			_, _ = w.Write([]byte(`{"page_no":1,"page_size":100,"record_count":0,"contracts":[]}`))
 		})
 		c := newTestClient(t, s)
-		rows, pages := collect(t, c.Contracts(t.Context(), nil))
+		rows, pages := collect(t, testList(t.Context(), c, contractsEP, nil))
 		require.Empty(t, rows)
 		require.Len(t, pages, 1)
 		require.Equal(t, 0, pages[0].RecordCount)
@@ -340,7 +340,7 @@ func TestList_Envelopes(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t, pagedHandler(t, "tickets", 500, 100, func(i int) any { return map[string]any{"id": i + 1} }, nil, nil))
 		c := newTestClient(t, s)
-		for p, err := range c.Tickets(t.Context(), nil) {
+		for p, err := range testList(t.Context(), c, ticketsEP, nil) {
 			require.NoError(t, err)
 			require.Len(t, p.Rows, 100)
 			break
@@ -362,7 +362,7 @@ func TestList_ErrorEndsWalk(t *testing.T) {
 	c := newTestClient(t, s)
 	var pages int
 	var gotErr error
-	for _, err := range c.Users(t.Context(), nil) {
+	for _, err := range testList(t.Context(), c, usersEP, nil) {
 		if err != nil {
 			gotErr = err
 			break

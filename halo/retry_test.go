@@ -37,7 +37,7 @@ func TestRetry_GETTransientIsRetried(t *testing.T) {
 	s := newTestServer(t, h)
 	l := &recordingLimiter{}
 	c := newTestClient(t, s, func(cfg *Config) { cfg.Retry, cfg.Limiter = testRetry, l })
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	require.NoError(t, err)
 	require.EqualValues(t, 4, seen.Load())
 	require.Len(t, l.waits, 4, "every try goes through the limiter")
@@ -48,7 +48,7 @@ func TestRetry_Bounded(t *testing.T) {
 	h, seen := failing(100, http.StatusInternalServerError)
 	s := newTestServer(t, h)
 	c := newTestClient(t, s, func(cfg *Config) { cfg.Retry = testRetry })
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	var se *ServerError
 	require.ErrorAs(t, err, &se)
 	require.EqualValues(t, 4, seen.Load())
@@ -59,7 +59,7 @@ func TestRetry_OffByDefault(t *testing.T) {
 	h, seen := failing(1, http.StatusInternalServerError)
 	s := newTestServer(t, h)
 	c := newTestClient(t, s)
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	require.Error(t, err)
 	require.EqualValues(t, 1, seen.Load())
 }
@@ -70,7 +70,7 @@ func TestRetry_PermanentIsNotRetried(t *testing.T) {
 		h, seen := failing(1, status)
 		s := newTestServer(t, h)
 		c := newTestClient(t, s, func(cfg *Config) { cfg.Retry = testRetry })
-		_, err := c.GetTicket(t.Context(), 42)
+		_, err := getTicket(t.Context(), c, 42)
 		require.Error(t, err)
 		require.EqualValues(t, 1, seen.Load(), "status %d", status)
 	}
@@ -133,7 +133,7 @@ func TestRetry_WaitErrorIsNotRetried(t *testing.T) {
 	wait := &WaitError{Until: time.Now().Add(time.Minute), Reason: "breaker open"}
 	l := &recordingLimiter{deny: wait}
 	c := newTestClient(t, s, func(cfg *Config) { cfg.Retry, cfg.Limiter = testRetry, l })
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	require.ErrorIs(t, err, wait)
 	require.Len(t, l.waits, 1)
 	require.Zero(t, seen.Load())
@@ -146,7 +146,7 @@ func TestRetry_429OnlyWithALimiter(t *testing.T) {
 	h, seen := failing(1, http.StatusTooManyRequests)
 	s := newTestServer(t, h)
 	c := newTestClient(t, s, func(cfg *Config) { cfg.Retry = testRetry })
-	_, err := c.GetTicket(t.Context(), 42)
+	_, err := getTicket(t.Context(), c, 42)
 	var rl *RateLimitedError
 	require.ErrorAs(t, err, &rl)
 	require.EqualValues(t, 1, seen.Load())
@@ -154,7 +154,7 @@ func TestRetry_429OnlyWithALimiter(t *testing.T) {
 	h2, seen2 := failing(1, http.StatusTooManyRequests)
 	s2 := newTestServer(t, h2)
 	c2 := newTestClient(t, s2, func(cfg *Config) { cfg.Retry, cfg.Limiter = testRetry, &recordingLimiter{} })
-	_, err = c2.GetTicket(t.Context(), 42)
+	_, err = getTicket(t.Context(), c2, 42)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, seen2.Load())
 }

@@ -28,7 +28,7 @@ func TestList_LowRecordCountIsAHint(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, lyingHandler(t, "sites", 250, 150))
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Sites(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, sitesEP, nil))
 	require.Len(t, rows, 250)
 	end := pages[len(pages)-1].End
 	require.NotNil(t, end)
@@ -45,7 +45,7 @@ func TestList_HighRecordCountEndsOnEmptyPage(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, lyingHandler(t, "clients", 120, 500))
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Clients(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, clientsEP, nil))
 	require.Len(t, rows, 120)
 	end := pages[len(pages)-1].End
 	require.NotNil(t, end)
@@ -60,7 +60,7 @@ func TestList_FullLastPageIsConfirmed(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, lyingHandler(t, "tickets", 200, 200))
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Tickets(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, ticketsEP, nil))
 	require.Len(t, rows, 200)
 	end := pages[len(pages)-1].End
 	require.Equal(t, "empty page", end.Reason)
@@ -73,7 +73,7 @@ func TestList_EndOnlyWhenComplete(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, lyingHandler(t, "tickets", 500, 500))
 	c := newTestClient(t, s)
-	for p, err := range c.Tickets(t.Context(), nil) {
+	for p, err := range testList(t.Context(), c, ticketsEP, nil) {
 		require.NoError(t, err)
 		require.Nil(t, p.End)
 		break
@@ -104,7 +104,7 @@ func TestAgents_WalkedToTheEnd(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"record_count": agents, "results": rows})
 	})
 	c := newTestClient(t, s)
-	rows, pages := collect(t, c.Agents(t.Context(), nil))
+	rows, pages := collect(t, testList(t.Context(), c, agentsEP, nil))
 	require.Len(t, rows, agents)
 	require.Empty(t, pages[len(pages)-1].End.Anomaly)
 }
@@ -121,7 +121,7 @@ func TestAgents_PageSizeIgnored(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, map[string]any{"results": rows})
 	})
 	c := newTestClient(t, s)
-	rows, _ := collect(t, c.Agents(t.Context(), nil))
+	rows, _ := collect(t, testList(t.Context(), c, agentsEP, nil))
 	require.Len(t, rows, 130)
 	require.Equal(t, int64(2), c.Requests())
 }

@@ -10,9 +10,10 @@ import (
 	"strings"
 )
 
-// getOne GETs a single record and decodes it into T. Halo answers a bare object;
-// an array is tolerated and its first element used.
-func getOne[T any](ctx context.Context, c *Client, path string, query url.Values) (T, error) {
+// Get GETs a single record (path is e.g. "/api/Tickets/42") and decodes it.
+// Halo answers a bare object; an array is tolerated and its first element
+// used. A body that does not decode into the record is a DecodeError.
+func Get[T any](ctx context.Context, c *Client, path string, query url.Values, decode func(json.RawMessage) (T, error)) (T, error) {
 	var v T
 	body, err := c.get(ctx, path, query)
 	if err != nil {
@@ -22,50 +23,10 @@ func getOne[T any](ctx context.Context, c *Client, path string, query url.Values
 	if err != nil {
 		return v, fmt.Errorf("halo: GET %s: %w", path, err)
 	}
-	if err := json.Unmarshal(obj, &v); err != nil {
+	if v, err = decode(obj); err != nil {
 		return v, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
 	}
 	return v, nil
-}
-
-// GetClient fetches one client. Halo API: GET /api/Client/{id}.
-func (c *Client) GetClient(ctx context.Context, id int64) (Customer, error) {
-	return getOne[Customer](ctx, c, "/api/Client/"+itoa(id), nil)
-}
-
-// GetSite fetches one site. Halo API: GET /api/Site/{id}.
-func (c *Client) GetSite(ctx context.Context, id int64) (Site, error) {
-	return getOne[Site](ctx, c, "/api/Site/"+itoa(id), nil)
-}
-
-// GetUser fetches one user (the full 90-odd-key record). Halo API: GET /api/Users/{id}.
-func (c *Client) GetUser(ctx context.Context, id int64) (User, error) {
-	return getOne[User](ctx, c, "/api/Users/"+itoa(id), nil)
-}
-
-// GetAgent fetches one agent. Halo API: GET /api/Agent/{id}.
-func (c *Client) GetAgent(ctx context.Context, id int64) (Agent, error) {
-	return getOne[Agent](ctx, c, "/api/Agent/"+itoa(id), nil)
-}
-
-// GetTicket fetches one ticket. Halo API: GET /api/Tickets/{id}.
-func (c *Client) GetTicket(ctx context.Context, id int64) (Ticket, error) {
-	return getOne[Ticket](ctx, c, "/api/Tickets/"+itoa(id), nil)
-}
-
-// GetAction fetches one action of one ticket. Halo API: GET /api/Actions/{id}?ticket_id=N.
-func (c *Client) GetAction(ctx context.Context, ticketID, id int64) (Action, error) {
-	return getOne[Action](ctx, c, "/api/Actions/"+itoa(id), url.Values{"ticket_id": {itoa(ticketID)}})
-}
-
-// GetAsset fetches one asset. Halo API: GET /api/Asset/{id}.
-func (c *Client) GetAsset(ctx context.Context, id int64) (Asset, error) {
-	return getOne[Asset](ctx, c, "/api/Asset/"+itoa(id), nil)
-}
-
-// GetContract fetches one client contract. Halo API: GET /api/ClientContract/{id}.
-func (c *Client) GetContract(ctx context.Context, id int64) (Contract, error) {
-	return getOne[Contract](ctx, c, "/api/ClientContract/"+itoa(id), nil)
 }
 
 // Post creates or updates one record: Halo upserts from a JSON array, by "id" when

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
@@ -62,7 +63,7 @@ func TestEveryStatusAgrees(t *testing.T) {
 		g := hsync.NewGuard(hsync.GuardConfig{TripAfter: 1, Log: log})
 		c, err := halo.New(halo.Config{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret", Limiter: g})
 		require.NoError(t, err)
-		_, err = c.GetTicket(t.Context(), int64(status))
+		_, err = entity.Tickets.Get(t.Context(), c, []any{int64(status)})
 		require.Error(t, err, "status %d", status)
 		class := halo.Classify(err).Class
 		seen[class] = true

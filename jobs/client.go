@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
@@ -27,12 +28,16 @@ type Schedule struct {
 // DefaultSchedule is the schedule when nothing is configured.
 var DefaultSchedule = Schedule{Tickets: time.Minute, Customers: 15 * time.Minute, Lookups: time.Hour, Full: 24 * time.Hour}
 
-// Interval returns how often entity is pulled incrementally.
-func (s Schedule) Interval(entity string) time.Duration {
-	switch entity {
-	case hsync.Tickets, hsync.Actions:
+// Interval returns how often an entity is pulled incrementally, as its declaration's Interval says.
+func (s Schedule) Interval(name string) time.Duration {
+	e, _ := entity.Lookup(name)
+	if e == nil {
+		return s.Customers
+	}
+	switch e.Interval {
+	case entity.IntervalTickets:
 		return s.Tickets
-	case hsync.Statuses, hsync.TicketTypes, hsync.Teams, hsync.Priorities:
+	case entity.IntervalLookups:
 		return s.Lookups
 	}
 	return s.Customers

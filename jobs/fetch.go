@@ -6,6 +6,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/halosync/halosync/internal/entity"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -30,7 +31,7 @@ func (FetchTicketArgs) Kind() string { return "halosync_fetch_ticket" }
 
 // InsertOpts puts fetches on their queue at River's highest priority.
 func (FetchTicketArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueFetch, Priority: 1, MaxAttempts: 10, Tags: []string{EntityTag(hsync.Tickets)}}
+	return river.InsertOpts{Queue: QueueFetch, Priority: 1, MaxAttempts: 10, Tags: []string{EntityTag(entity.Tickets.Name)}}
 }
 
 // FetchTicketWorker works FetchTicketArgs.

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
@@ -50,13 +51,8 @@ func (a PullArgs) InsertOpts() river.InsertOpts {
 }
 
 // EntityTag is the River tag of an entity's jobs, so the River UI can list one entity's jobs (the
-// /status page links there). Actions are pulled by the tickets job.
-func EntityTag(entity string) string {
-	if entity == hsync.Actions {
-		return hsync.Tickets
-	}
-	return entity
-}
+// /status page links there). An entity read under a parent (actions) is pulled by its parent's job.
+func EntityTag(name string) string { return entity.PulledWith(name) }
 
 // PullWorker works PullArgs.
 type PullWorker struct {

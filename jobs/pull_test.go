@@ -14,6 +14,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
@@ -49,7 +50,7 @@ func allPulled(t *testing.T, pool *pgxpool.Pool) func() bool {
 		var n int
 		require.NoError(t, pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM halosync.entity_state WHERE last_success_at IS NOT NULL AND entity = ANY($1)`,
-			append(append([]string{}, hsync.PullOrder...), hsync.Actions)).Scan(&n))
+			append(append([]string{}, hsync.PullOrder...), entity.Actions.Name)).Scan(&n))
 		return n == len(hsync.PullOrder)+1
 	}
 }
@@ -101,10 +102,10 @@ func TestWorkerCatchesUpAtStart(t *testing.T) {
 	// An operator can re-enqueue a pull as soon as the last one completed
 	// (uniqueness does not cover completed jobs), and a duplicate of a
 	// waiting job is skipped.
-	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: hsync.Tickets, Full: true}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: entity.Tickets.Name, Full: true}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
 	require.False(t, res.UniqueSkippedAsDuplicate)
-	dup, err := rc.Insert(ctx, jobs.PullArgs{Entity: hsync.Tickets, Full: true}, nil)
+	dup, err := rc.Insert(ctx, jobs.PullArgs{Entity: entity.Tickets.Name, Full: true}, nil)
 	require.NoError(t, err)
 	require.True(t, dup.UniqueSkippedAsDuplicate)
 }

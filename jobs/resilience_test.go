@@ -12,6 +12,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
@@ -50,7 +51,7 @@ func TestJobCancelledOn403(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, rc.Start(ctx))
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
-	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: hsync.Clients}, nil)
+	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: entity.Clients.Name}, nil)
 	require.NoError(t, err)
 	waitFor(t, "the job to be cancelled", func() bool { return jobState(t, rc, res.Job.ID).State == rivertype.JobStateCancelled })
 	j := jobState(t, rc, res.Job.ID)
@@ -76,7 +77,7 @@ func TestJobSnoozedWhenBudgetSpent(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, rc.Start(ctx))
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
-	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: hsync.Tickets}, nil)
+	res, err := rc.Insert(ctx, jobs.PullArgs{Entity: entity.Tickets.Name}, nil)
 	require.NoError(t, err)
 	waitFor(t, "the job to be snoozed", func() bool { return jobState(t, rc, res.Job.ID).State == rivertype.JobStateScheduled })
 	j := jobState(t, rc, res.Job.ID)

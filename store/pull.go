@@ -8,7 +8,20 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/halosync/halosync/internal/entity"
 )
+
+// RowOf builds the Row that stores rec, a record decoded by t's declaration.
+func (t *Table) RowOf(rec entity.Record) Row {
+	if rec.Entity() != t.Decl {
+		panic(fmt.Sprintf("store: a %s record stored as %s", rec.Entity().Name, t.Entity))
+	}
+	r := Row{Keys: rec.Keys, Values: rec.Values, Raw: rec.Raw, UpdatedAt: rec.UpdatedAt}
+	// Check raw now, on the caller's goroutine (see RowFrom).
+	r.rawCheck = &rawCheck{raw: r.Raw, err: CheckRaw(r.Raw)}
+	return r
+}
 
 // RowFrom builds a Row from column values by name: the table's keys and
 // columns, plus "raw" ([]byte) and "halo_updated_at" (*time.Time or nil).

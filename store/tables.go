@@ -2,7 +2,8 @@ package store
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/halosync/halosync/internal/entity"
 )
 
 // Postgres column types used by the mirror.
@@ -20,9 +21,10 @@ type Column struct {
 	Type string
 }
 
-// Table describes one mirror table in schema halo. Keys then Columns give the order of Row.Keys and
-// Row.Values. Columns excludes the bookkeeping columns (raw, halo_updated_at, synced_at, deleted_at, which
-// come from Row.Raw and Row.UpdatedAt or are set by store) and computed columns (Generated).
+// Table describes one mirror table in schema halo, as its entity's declaration (internal/entity) says.
+// Keys then Columns give the order of Row.Keys and Row.Values. Columns excludes the bookkeeping columns
+// (raw, halo_updated_at, synced_at, deleted_at, which come from Row.Raw and Row.UpdatedAt or are set by
+// store) and computed columns (Generated).
 type Table struct {
 	Entity  string   // entity name, also the key in Tables, e.g. "tickets"
 	Name    string   // qualified table name, e.g. "halo.tickets"
@@ -30,78 +32,25 @@ type Table struct {
 	Columns []Column // writable typed columns, in Row.Values order
 	// Generated lists computed columns (e.g. agents.inactive = isdisabled); never written by store.
 	Generated []string
+	// Decl is the entity's declaration.
+	Decl *entity.Entity
 }
 
-// Tables describes every mirror table by entity name. It matches the migrations exactly (00001_mirror.sql,
-// plus the columns later files add; a test compares it with the database catalogue).
+// Tables describes every mirror table by entity name, built from the declarations (a test compares them
+// with the database catalogue after the real migrations).
 var Tables = map[string]*Table{}
 
 func init() {
-	for _, t := range []*Table{
-		table("clients", ids, cols(
-			"name text", "toplevel_id bigint", "toplevel_name text", "inactive boolean", "main_site_id bigint",
-			"is_vip boolean", "datecreated timestamptz")),
-		table("sites", ids, cols(
-			"name text", "client_id bigint", "client_name text", "clientsite_name text", "inactive boolean",
-			"timezone text", "sla_id bigint", "datecreated timestamptz")),
-		table("users", ids, cols(
-			"name text", "firstname text", "surname text", "emailaddress text", "site_id bigint", "site_name text",
-			"client_id bigint", "client_name text", "inactive boolean", "isserviceaccount boolean",
-			"linked_agent_id bigint", "datecreated timestamptz")),
-		table("agents", ids, cols(
-			"name text", "email text", "firstname text", "surname text", "initials text", "isdisabled boolean",
-			"team text", "isapiagent boolean"), "inactive"),
-		table("tickets", ids, cols(
-			"summary text", "details text", "details_html text", "client_id bigint", "client_name text",
-			"site_id bigint", "site_name text", "user_id bigint", "user_name text", "agent_id bigint", "team text",
-			"team_id bigint", "status_id bigint", "priority_id bigint", "tickettype_id bigint", "sla_id bigint",
-			"category_1 text", "thirdpartynumber text", "contract_id bigint", "deleted boolean",
-			"hasbeenclosed boolean", "onhold boolean", "inactive boolean", "dateoccurred timestamptz",
-			"datecreated timestamptz", "dateclosed timestamptz", "fixbydate timestamptz",
-			"respondbydate timestamptz", "targetdate timestamptz", "lastactiondate timestamptz")),
-		table("actions", cols("ticket_id bigint", "id bigint"), cols(
-			"outcome text", "outcome_id bigint", "who text", "who_agentid bigint", "actionby_agent_id bigint",
-			"note text", "note_html text", "hiddenfromuser boolean", "important boolean", "new_status bigint",
-			"timetaken numeric", "datetime timestamptz", "actiondatecreated timestamptz",
-			// added by migration 00011 (report fields)
-			"old_status bigint", "who_type bigint", "actisbillable boolean", "actionchargehours numeric",
-			"actionnonchargehours numeric", "nonbilltime numeric")),
-		table("assets", ids, cols(
-			"inventory_number text", "key_field text", "client_id bigint", "client_name text", "site_id bigint",
-			"site_name text", "assettype_id bigint", "assettype_name text", "status_id bigint", "inactive boolean",
-			"status_name text")), // status_name: migration 00011
-		table("contracts", ids, cols(
-			"client_id bigint", "client_name text", "site_id bigint", "ref text", "start_date timestamptz",
-			"end_date timestamptz", "expired boolean", "active boolean", "status text", "contract_status text",
-			"billingperiod bigint"), "inactive"),
-		table("statuses", ids, cols(
-			"name text", "shortname text", "type bigint", "sequence bigint", "colour text")),
-		table("ticket_types", ids, cols(
-			"name text", "use text", "group_id bigint", "visible boolean", "inactive boolean")),
-		table("teams", ids, cols("name text", "inactive boolean", "department_id bigint")),
-		table("priorities", cols("id text"), cols(
-			"priorityid bigint", "slaid bigint", "name text", "ishidden boolean", "colour text",
-			// SLA targets, migration 00011
-			"fixtime numeric", "fixunits text", "responsetime numeric", "responseunits text")),
-	} {
-		Tables[t.Entity] = t
+	for _, e := range entity.All() {
+		Tables[e.Name] = &Table{Entity: e.Name, Name: "halo." + e.Name, Keys: columnsOf(e.Keys),
+			Columns: columnsOf(e.Columns), Generated: e.Generated, Decl: e}
 	}
 }
 
-var ids = cols("id bigint")
-
-func table(entity string, keys, columns []Column, generated ...string) *Table {
-	return &Table{Entity: entity, Name: "halo." + entity, Keys: keys, Columns: columns, Generated: generated}
-}
-
-func cols(specs ...string) []Column {
-	out := make([]Column, len(specs))
-	for i, s := range specs {
-		name, typ, ok := strings.Cut(s, " ")
-		if !ok {
-			panic("store: bad column spec " + s)
-		}
-		out[i] = Column{Name: name, Type: typ}
+func columnsOf(cs []entity.Column) []Column {
+	out := make([]Column, len(cs))
+	for i, c := range cs {
+		out[i] = Column{Name: c.Name, Type: c.Kind.PGType()}
 	}
 	return out
 }
@@ -133,11 +82,11 @@ func (t *Table) all() []Column {
 // KeyString renders a row's key as text, as stored in halosync.rejects.record_key: "42", or "42/3" for
 // actions (ticket_id/id).
 func (t *Table) KeyString(keys []any) string {
-	parts := make([]string, len(keys))
+	norm := make([]any, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprint(normalizeValue(k))
+		norm[i] = normalizeValue(k)
 	}
-	return strings.Join(parts, "/")
+	return entity.KeyString(norm)
 }
 
 func (t *Table) keyNames() []string {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -24,13 +25,13 @@ import (
 // periodic full reconcile (a bulk actions walk) picks up. Queuing in the same
 // transaction means a crash between the tickets and their actions cannot
 // lose the re-read: the queue survives and the next pull drains it.
-func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Ticket) error {
+func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []ticketFacts) error {
 	if len(tickets) == 0 {
 		return nil
 	}
 	ids := make([]int64, len(tickets))
 	for i, t := range tickets {
-		ids[i] = int64(t.ID)
+		ids[i] = t.id
 	}
 	known, err := p.Store.TicketVersions(ctx, tx, ids)
 	if err != nil {
@@ -38,16 +39,16 @@ func (p *Puller) queueActions(ctx context.Context, tx pgx.Tx, tickets []halo.Tic
 	}
 	var need, unchanged []int64
 	for _, t := range tickets {
-		v, ok := known[int64(t.ID)]
+		v, ok := known[t.id]
 		switch {
 		case !ok:
-			if t.LastActionDate.Valid {
-				need = append(need, int64(t.ID))
+			if t.lastActionDate != nil {
+				need = append(need, t.id)
 			}
-		case !sameTime(v.LastActionDate, t.LastActionDate.Ptr()):
-			need = append(need, int64(t.ID))
-		case t.LastActionDate.Valid:
-			unchanged = append(unchanged, int64(t.ID))
+		case !sameTime(v.LastActionDate, t.lastActionDate):
+			need = append(need, t.id)
+		case t.lastActionDate != nil:
+			unchanged = append(unchanged, t.id)
 		}
 	}
 	// A ticket that has actions in Halo but none in the mirror is read too,
@@ -84,19 +85,19 @@ func sameTime(a, b *time.Time) bool {
 // (the worker sizes it from the rate budget), so a large tenant's sweep is
 // spread over many pulls instead of holding the tickets for hours.
 func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error) {
-	st, err := p.Store.GetState(ctx, p.Store.Pool, Actions)
+	st, err := p.Store.GetState(ctx, p.Store.Pool, entity.Actions.Name)
 	if err != nil {
 		return nil, fmt.Errorf("pull actions: read state: %w", err)
 	}
-	ar := &pullRun{spec: &spec{name: Actions, path: "/api/Actions"}, state: st, started: time.Now()}
+	ar := &pullRun{spec: specs[entity.Actions.Name], state: st, started: time.Now()}
 	ar.fullWalk = full || st.LastFullAt == nil
 	mode := "incremental"
 	if ar.fullWalk {
 		mode = "full"
 	}
-	ar.run = &store.Run{Entity: Actions, Mode: mode, StartedAt: ar.started}
+	ar.run = &store.Run{Entity: entity.Actions.Name, Mode: mode, StartedAt: ar.started}
 	ar.resumable = ar.fullWalk
-	if ar.run.ID, err = p.Store.StartRun(ctx, Actions, mode); err != nil {
+	if ar.run.ID, err = p.Store.StartRun(ctx, entity.Actions.Name, mode); err != nil {
 		return nil, fmt.Errorf("pull actions: start run: %w", err)
 	}
 	ctx, ar.counter = halo.WithRequestCounter(ctx)
@@ -127,7 +128,7 @@ func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
 		}
 		// The bulk walk is abandoned: a later one starts from page 1.
 		ar.end = nil
-		if err := p.Store.ClearWalk(ctx, p.Store.Pool, Actions, false); err != nil {
+		if err := p.Store.ClearWalk(ctx, p.Store.Pool, entity.Actions.Name, false); err != nil {
 			return err
 		}
 		p.logger().Info("bulk actions listing not supported by this Halo; reading actions per ticket")
@@ -168,7 +169,7 @@ func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64)
 	var bad []halo.BadRow
 	seen := []int64{}
 	params := url.Values{"ticket_id": {strconv.FormatInt(ticketID, 10)}}
-	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
+	for page, err := range entity.Actions.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
 		if err != nil {
 			if halo.Classify(err).Class == halo.ClassNotFound {
 				break // the ticket is gone; its deletion is reconciled elsewhere
@@ -177,17 +178,17 @@ func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64)
 		}
 		bad = append(bad, page.Bad...)
 		for _, a := range page.Rows {
-			if a.TicketID == 0 {
-				a.TicketID = halo.Int(ticketID)
-			}
-			rows = append(rows, ar.rowOf(a))
-			seen = append(seen, int64(a.ID))
+			// (a row without ticket_id took it from the request: see
+			// entity.Entity.List)
+			rows = append(rows, ar.track(store.Tables[entity.Actions.Name].RowOf(a)))
+			_, id, _ := actionOf(a)
+			seen = append(seen, id)
 		}
 	}
 	ar.fetched++
 	ar.run.Fetched += int64(len(rows) + len(bad))
 	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-		res, err := p.Store.Upsert(ctx, tx, store.Tables[Actions], rows)
+		res, err := p.Store.Upsert(ctx, tx, store.Tables[entity.Actions.Name], rows)
 		if err != nil {
 			return err
 		}
@@ -214,11 +215,6 @@ func (p *Puller) ticketActions(ctx context.Context, ar *pullRun, ticketID int64)
 	return nil
 }
 
-// rowOf maps an action and tracks the run's high-water mark.
-func (ar *pullRun) rowOf(a halo.Action) store.Row {
-	return ar.track(store.Tables[Actions].RowFrom(actionRow(a)))
-}
-
 // track moves the run's high-water mark to r's last update.
 func (ar *pullRun) track(r store.Row) store.Row {
 	if r.UpdatedAt != nil && r.UpdatedAt.After(ar.maxSeen) {
@@ -238,7 +234,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	}
 	unkeyed := 0
 	recordCount := 0
-	pb := newPageBatch(store.Tables[Actions])
+	pb := newPageBatch(store.Tables[entity.Actions.Name])
 	opts := halo.ListOptions{}
 	if err := p.resumeWalk(ctx, ar, &opts); err != nil {
 		return false, err
@@ -246,23 +242,23 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	// Only a walk from page 1 can tell an empty listing from a broken one.
 	first := opts.StartPage <= 1
 	var end *halo.WalkEnd
-	// The rows are built (and their raw JSON checked, see store.RowFrom) on
+	// The rows are built (and their raw JSON checked, see store.RowOf) on
 	// the reading goroutine, ahead of the storing one.
 	type actionPage struct {
-		halo.Page[halo.Action]
+		halo.Page[entity.Record]
 		rows []store.Row // up to the first row without ticket_id
 	}
 	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[actionPage, error] {
 		return func(yield func(actionPage, error) bool) {
-			for page, err := range p.Halo.Actions(ctx, &opts) {
+			for page, err := range entity.Actions.List(ctx, p.Halo, &opts) {
 				ap := actionPage{Page: page}
 				if err == nil {
 					ap.rows = make([]store.Row, 0, len(page.Rows))
 					for _, a := range page.Rows {
-						if a.TicketID == 0 {
+						if tid, _, _ := actionOf(a); tid == 0 {
 							break
 						}
-						ap.rows = append(ap.rows, store.Tables[Actions].RowFrom(actionRow(a)))
+						ap.rows = append(ap.rows, store.Tables[entity.Actions.Name].RowOf(a))
 					}
 				}
 				if !yield(ap, err) {
@@ -305,7 +301,8 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		recordCount = page.RecordCount
 		rows := make([]store.Row, 0, len(page.Rows))
 		for i, a := range page.Rows {
-			if a.TicketID == 0 {
+			tid, id, _ := actionOf(a)
+			if tid == 0 {
 				// The rows gathered so far are good: store them, as
 				// page-by-page storing did, before falling back.
 				if err := p.storeBatch(ctx, ar, pb); err != nil {
@@ -314,8 +311,8 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 				return false, nil
 			}
 			rows = append(rows, ar.track(page.rows[i]))
-			ar.seenTickets = append(ar.seenTickets, int64(a.TicketID))
-			ar.seen = append(ar.seen, int64(a.ID))
+			ar.seenTickets = append(ar.seenTickets, tid)
+			ar.seen = append(ar.seen, id)
 		}
 		for _, b := range page.Bad {
 			// A rejected action still exists in Halo: it counts as seen.
@@ -361,7 +358,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			ar.run.Note("reconcile skipped: %d rejected rows carry no readable key", unkeyed)
 			return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
 		}
-		live, err := p.Store.LiveCount(ctx, tx, store.Tables[Actions])
+		live, err := p.Store.LiveCount(ctx, tx, store.Tables[entity.Actions.Name])
 		if err != nil {
 			return err
 		}
@@ -371,7 +368,7 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			return err
 		}
 		if missing > 0 && float64(missing) > p.share()*float64(live) {
-			return &MassDeleteError{Entity: Actions, Missing: missing, Total: live, Share: p.share()}
+			return &MassDeleteError{Entity: entity.Actions.Name, Missing: missing, Total: live, Share: p.share()}
 		}
 		if missing > 0 {
 			n, err := p.Store.TombstoneActionsNotWalked(ctx, tx)

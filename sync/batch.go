@@ -21,7 +21,7 @@ type pageBatch struct {
 	table   *store.Table
 	rows    []store.Row
 	bad     []halo.BadRow
-	tickets []halo.Ticket
+	tickets []ticketFacts
 	keys    map[string]struct{}
 	// pages holds the progress to report, one entry per gathered page,
 	// once the batch is stored.
@@ -55,7 +55,7 @@ func (b *pageBatch) overlaps(rows []store.Row) bool {
 }
 
 // add gathers one page.
-func (b *pageBatch) add(rows []store.Row, bad []halo.BadRow, tickets []halo.Ticket, mark pageMark) {
+func (b *pageBatch) add(rows []store.Row, bad []halo.BadRow, tickets []ticketFacts, mark pageMark) {
 	for _, r := range rows {
 		b.keys[b.table.KeyString(r.Keys)] = struct{}{}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -20,24 +21,24 @@ func (p *Puller) Cycle(ctx context.Context, entities []string, full bool) ([]*st
 	var errs []error
 	// A first sync stores the recent tickets and actions (PullRecent) right
 	// after the lookups, before the other entities and the ticket history.
-	recentDone, failed := !slices.Contains(entities, Tickets), false
+	recentDone, failed := !slices.Contains(entities, entity.Tickets.Name), false
 	for _, e := range entities {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		if !recentDone && !lookups[e] {
+		if d, ok := entity.Lookup(e); !recentDone && !(ok && d.IsLookup()) {
 			recentDone = true
 			rs, err := p.PullRecent(ctx)
 			runs = append(runs, rs...)
 			if err != nil {
 				// Reported as the tickets pull's failure; that pull
 				// would only meet the same error (or an open breaker).
-				errs = append(errs, fmt.Errorf("pull %s: %w", Tickets, err))
+				errs = append(errs, fmt.Errorf("pull %s: %w", entity.Tickets.Name, err))
 				failed = true
 			}
 		}
-		if e == Tickets && failed {
+		if e == entity.Tickets.Name && failed {
 			continue
 		}
 		rs, err := p.Pull(ctx, e, full)
@@ -48,6 +49,3 @@ func (p *Puller) Cycle(ctx context.Context, entities []string, full bool) ([]*st
 	}
 	return runs, errors.Join(errs...)
 }
-
-// lookups are the small entities a cycle pulls before the recent window.
-var lookups = map[string]bool{Statuses: true, TicketTypes: true, Teams: true, Priorities: true, Agents: true}

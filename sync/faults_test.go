@@ -15,6 +15,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
@@ -197,7 +198,7 @@ func TestFaultTimeouts(t *testing.T) {
 		})
 	}, func(c *halo.Config) { c.HTTPClient = &http.Client{Timeout: 3 * time.Second} })
 	// A first page arrives; then Halo stops answering in time.
-	_, err := e.puller.Pull(context.Background(), hsync.Statuses, false)
+	_, err := e.puller.Pull(context.Background(), entity.Statuses.Name, false)
 	require.NoError(t, err)
 	fake.SetFault(halofake.Faults{Latency: time.Hour})
 
@@ -236,7 +237,7 @@ func TestFaultTokensRevoked(t *testing.T) {
 	e := newGuarded(t, fake, testdb.New(t), func(st *store.Store) *hsync.Guard { return fastGuard(st, nil) }, nil)
 	pages := 0
 	e.puller.ProgressFunc = func(p hsync.Progress) {
-		if p.Entity == hsync.Tickets && !p.Done {
+		if p.Entity == entity.Tickets.Name && !p.Done {
 			if pages++; pages == 1 {
 				fake.RevokeTokens()
 			}
@@ -260,13 +261,13 @@ func TestFaultCredentialsRefused(t *testing.T) {
 		return fastGuard(st, func(c *hsync.GuardConfig) { c.AuthBase, c.AuthMax = time.Hour, time.Hour })
 	}, func(c *halo.Config) { c.ClientSecret = "wrong" })
 	ctx := hsync.WithMaxWait(context.Background(), jobs.JobMaxWait)
-	_, err := e.puller.Pull(ctx, hsync.Statuses, false)
+	_, err := e.puller.Pull(ctx, entity.Statuses.Name, false)
 	var auth *halo.AuthError
 	require.ErrorAs(t, err, &auth)
 	var cancel *river.JobCancelError
 	require.ErrorAs(t, jobs.Steer(err), &cancel)
 
-	_, err = e.puller.Pull(ctx, hsync.Clients, false)
+	_, err = e.puller.Pull(ctx, entity.Clients.Name, false)
 	require.True(t, isWait(err), "the open breaker holds every request: %v", err)
 	var snooze *river.JobSnoozeError
 	require.ErrorAs(t, jobs.Steer(err), &snooze)
@@ -297,9 +298,9 @@ func TestFault403OneEntity(t *testing.T) {
 	require.ErrorAs(t, err, &forbid)
 	var cancel *river.JobCancelError
 	require.ErrorAs(t, jobs.Steer(forbid), &cancel)
-	for _, entity := range hsync.PullOrder {
-		if entity != hsync.Tickets {
-			require.Equal(t, fakeIDs(e.env, entity), liveIDs(t, e.pool, entity), "%s keeps syncing", entity)
+	for _, name := range hsync.PullOrder {
+		if name != entity.Tickets.Name {
+			require.Equal(t, fakeIDs(e.env, name), liveIDs(t, e.pool, name), "%s keeps syncing", name)
 		}
 	}
 	h := health(t, e.pool, "GET /api/tickets")
@@ -314,7 +315,7 @@ func TestFault403OneEntity(t *testing.T) {
 
 	// While open, a tickets pull sends nothing and snoozes until the probe.
 	before := e.apiRequests()
-	_, err = e.puller.Pull(ctx, hsync.Tickets, false)
+	_, err = e.puller.Pull(ctx, entity.Tickets.Name, false)
 	require.True(t, isWait(err), "got %v", err)
 	require.Equal(t, before, e.apiRequests())
 	require.Positive(t, health(t, e.pool, "GET /api/tickets").Snoozes)
@@ -343,7 +344,7 @@ func TestFault403Backoff(t *testing.T) {
 	var prev time.Duration
 	for i := range 4 {
 		start := time.Now()
-		_, err := e.puller.Pull(context.Background(), hsync.Clients, false)
+		_, err := e.puller.Pull(context.Background(), entity.Clients.Name, false)
 		var forbid *halo.ForbiddenError
 		require.ErrorAs(t, err, &forbid, "probe %d", i)
 		h := health(t, e.pool, "GET /api/client")
@@ -371,7 +372,7 @@ func TestFaultPostgresDropped(t *testing.T) {
 	require.NotEmpty(t, dbName, dbURL)
 	pages, killed := 0, 0
 	e.puller.ProgressFunc = func(p hsync.Progress) {
-		if p.Entity == hsync.Tickets && !p.Done {
+		if p.Entity == entity.Tickets.Name && !p.Done {
 			if pages++; pages == 2 {
 				require.NoError(t, admin.QueryRow(context.Background(),
 					`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1`, dbName).Scan(&killed))

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -30,9 +31,9 @@ func (p *Puller) FetchTicket(ctx context.Context, id int64) (*store.Run, error) 
 	ctx = halo.WithPriority(ctx, PriorityFetch)
 	ctx, counter := halo.WithRequestCounter(ctx)
 	started := time.Now()
-	run := &store.Run{Entity: Tickets, Mode: "webhook", StartedAt: started}
+	run := &store.Run{Entity: entity.Tickets.Name, Mode: "webhook", StartedAt: started}
 	var err error
-	if run.ID, err = p.Store.StartRun(ctx, Tickets, run.Mode); err != nil {
+	if run.ID, err = p.Store.StartRun(ctx, entity.Tickets.Name, run.Mode); err != nil {
 		return nil, fmt.Errorf("fetch ticket %d: start run: %w", id, err)
 	}
 	err = p.fetchTicket(ctx, id, run, counter, started)
@@ -51,13 +52,13 @@ func (p *Puller) FetchTicket(ctx context.Context, id int64) (*store.Run, error) 
 }
 
 func (p *Puller) fetchTicket(ctx context.Context, id int64, run *store.Run, counter *halo.RequestCounter, started time.Time) error {
-	t, err := p.Halo.GetTicket(ctx, id)
+	rec, err := entity.Tickets.Get(ctx, p.Halo, []any{id})
 	gone := halo.Classify(err).Class == halo.ClassNotFound
 	if err != nil && !gone {
 		return err
 	}
-	table := store.Tables[Tickets]
-	if gone || bool(t.Deleted) {
+	table := store.Tables[entity.Tickets.Name]
+	if gone || ticketOf(rec).deleted {
 		return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 			n, err := p.Store.Tombstone(ctx, tx, table, [][]any{{id}})
 			run.Tombstoned += int64(n)
@@ -71,7 +72,7 @@ func (p *Puller) fetchTicket(ctx context.Context, id int64, run *store.Run, coun
 		})
 	}
 	run.Fetched++
-	row := table.RowFrom(ticketRow(t))
+	row := table.RowOf(rec)
 	err = pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 		res, err := p.Store.Upsert(ctx, tx, table, []store.Row{row})
 		if err != nil {
@@ -80,13 +81,13 @@ func (p *Puller) fetchTicket(ctx context.Context, id int64, run *store.Run, coun
 		run.Inserted += int64(res.Inserted)
 		run.Updated += int64(res.Updated)
 		run.Unchanged += int64(res.Unchanged)
-		pr := &pullRun{spec: specs[Tickets], run: run, counter: counter, started: started}
+		pr := &pullRun{spec: specs[entity.Tickets.Name], run: run, counter: counter, started: started}
 		return p.reject(ctx, tx, pr, nil, res.Rejected)
 	})
 	if err != nil {
 		return fmt.Errorf("store ticket: %w", err)
 	}
-	ar := &pullRun{spec: &spec{name: Actions, path: "/api/Actions"}, run: run, counter: counter, started: started}
+	ar := &pullRun{spec: specs[entity.Actions.Name], run: run, counter: counter, started: started}
 	return p.ticketActions(ctx, ar, id)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -22,7 +23,7 @@ func TestGuardSingleRecord404IsAnAnswer(t *testing.T) {
 	pool := testdb.New(t)
 	e := newGuarded(t, fake, pool, func(st *store.Store) *hsync.Guard { return fastGuard(st, nil) }, nil)
 
-	_, err := e.hc.GetTicket(ctx, 987654)
+	_, err := entity.Tickets.Get(ctx, e.hc, []any{int64(987654)})
 	require.Equal(t, halo.ClassNotFound, halo.Classify(err).Class)
 	rows, err := store.New(pool).ListHealth(ctx, pool)
 	require.NoError(t, err)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -32,9 +34,9 @@ func (p *Puller) narrowedActions(ctx context.Context, ar *pullRun, queued []int6
 	bound := st.Cursor.Add(-p.overlap())
 	params := url.Values{"startdate": {halo.FormatQueryTime(bound)}}
 	var rows []store.Row
-	latest := map[int64][]halo.Time{} // ticket → datetimes of its listed actions
+	latest := map[int64][]*time.Time{} // ticket → datetimes of its listed actions
 	first := true
-	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
+	for page, err := range entity.Actions.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
 		if err != nil {
 			if bulkTimedOut(ctx, err) {
 				// As with the full bulk walk: the listing does not work on
@@ -56,15 +58,16 @@ func (p *Puller) narrowedActions(ctx context.Context, ar *pullRun, queued []int6
 			}
 		}
 		for _, a := range page.Rows {
-			if a.TicketID == 0 || (a.DateTime.Valid && a.DateTime.Time.Before(bound)) {
+			tid, _, at := actionOf(a)
+			if tid == 0 || (at != nil && at.Before(bound)) {
 				// Rows older than the bound: the server ignored startdate.
 				honoured := false
 				st.IncrementalHonoured = &honoured
 				p.logger().Info("Halo ignores startdate on the actions listing; reading actions per ticket")
 				return nil
 			}
-			rows = append(rows, ar.rowOf(a))
-			latest[int64(a.TicketID)] = append(latest[int64(a.TicketID)], a.DateTime)
+			rows = append(rows, ar.track(store.Tables[entity.Actions.Name].RowOf(a)))
+			latest[tid] = append(latest[tid], at)
 		}
 		ar.run.Fetched += int64(len(page.Rows) + len(page.Bad))
 	}
@@ -72,7 +75,7 @@ func (p *Puller) narrowedActions(ctx context.Context, ar *pullRun, queued []int6
 		return nil
 	}
 	return pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-		res, err := p.Store.Upsert(ctx, tx, store.Tables[Actions], rows)
+		res, err := p.Store.Upsert(ctx, tx, store.Tables[entity.Actions.Name], rows)
 		if err != nil {
 			return err
 		}
@@ -93,7 +96,7 @@ func (p *Puller) narrowedActions(ctx context.Context, ar *pullRun, queued []int6
 				continue
 			}
 			for _, dt := range latest[id] {
-				if dt.Valid && sameTime(&dt.Time, v.LastActionDate) {
+				if dt != nil && sameTime(dt, v.LastActionDate) {
 					covered = append(covered, id)
 					break
 				}

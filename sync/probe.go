@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"maps"
 	"net/url"
 	"time"
 
@@ -21,7 +20,6 @@ func (p *Puller) probeFilter(ctx context.Context, pr *pullRun) error {
 		return nil
 	}
 	params := url.Values{}
-	maps.Copy(params, pr.spec.inactiveParams)
 	params.Set("lastupdatefromdate", halo.FormatQueryTime(time.Now().Add(p.Halo.ClockOffset()+24*time.Hour)))
 	for b, err := range pr.spec.walk(ctx, p.Halo, halo.ListOptions{Params: params}) {
 		if err != nil {
@@ -31,7 +29,7 @@ func (p *Puller) probeFilter(ctx context.Context, pr *pullRun) error {
 		honoured := !pr.ignored
 		pr.state.IncrementalHonoured = &honoured
 		if pr.ignored {
-			p.logger().Info("Halo ignores lastupdatefromdate here; pulls will walk the whole list", "entity", pr.spec.name)
+			p.logger().Info("Halo ignores lastupdatefromdate here; pulls will walk the whole list", "entity", pr.spec.Name)
 		}
 		break // the first page answers
 	}

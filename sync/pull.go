@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -177,42 +178,43 @@ func (pr *pullRun) seeKey(key string) {
 // entity and reconciles deletions; otherwise the entity's cursor decides. The
 // returned runs are its ledger rows (also written to halosync.runs): one,
 // or two for tickets, whose actions are pulled with them.
-func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.Run, error) {
-	sp, ok := specs[entity]
-	if !ok {
-		return nil, fmt.Errorf("pull: unknown entity %q", entity)
+func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run, error) {
+	sp, ok := specs[name]
+	if !ok || sp.Parent != "" {
+		// (an entity read under a parent is pulled by its parent's pull)
+		return nil, fmt.Errorf("pull: unknown entity %q", name)
 	}
-	unlock, err := p.Store.LockEntity(ctx, entity, p.WaitForLock)
+	unlock, err := p.Store.LockEntity(ctx, name, p.WaitForLock)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, ErrBusy
 		}
-		return nil, fmt.Errorf("pull %s: %w", entity, err)
+		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
 	defer unlock()
 
 	var runs []*store.Run
-	if entity == Tickets {
+	if name == entity.Tickets.Name {
 		// A first sync stores the recent window before the history.
 		if runs, err = p.recent(ctx); err != nil {
-			return runs, fmt.Errorf("pull %s: %w", entity, err)
+			return runs, fmt.Errorf("pull %s: %w", name, err)
 		}
 	}
-	st, err := p.Store.GetState(ctx, p.Store.Pool, entity)
+	st, err := p.Store.GetState(ctx, p.Store.Pool, name)
 	if err != nil {
-		return runs, fmt.Errorf("pull %s: read state: %w", entity, err)
+		return runs, fmt.Errorf("pull %s: read state: %w", name, err)
 	}
 	pr := &pullRun{spec: sp, state: st, started: time.Now()}
-	pr.fullWalk = full || st.Cursor == nil || sp.strategy == FullOnly ||
-		(sp.strategy == TryFilter && st.IncrementalHonoured != nil && !*st.IncrementalHonoured)
+	pr.fullWalk = full || st.Cursor == nil || sp.Filter == entity.FullOnly ||
+		(sp.Filter == entity.TryFilter && st.IncrementalHonoured != nil && !*st.IncrementalHonoured)
 	mode := "incremental"
 	if pr.fullWalk {
 		mode = "full"
 	}
 	pr.resumable = pr.fullWalk
-	pr.run = &store.Run{Entity: entity, Mode: mode, StartedAt: pr.started}
-	if pr.run.ID, err = p.Store.StartRun(ctx, entity, mode); err != nil {
-		return nil, fmt.Errorf("pull %s: start run: %w", entity, err)
+	pr.run = &store.Run{Entity: name, Mode: mode, StartedAt: pr.started}
+	if pr.run.ID, err = p.Store.StartRun(ctx, name, mode); err != nil {
+		return nil, fmt.Errorf("pull %s: start run: %w", name, err)
 	}
 	ctx, pr.counter = halo.WithRequestCounter(ctx)
 
@@ -223,14 +225,14 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 		err = ferr
 	}
 	if p.ProgressFunc != nil {
-		p.ProgressFunc(Progress{Entity: entity, Fetched: pr.fetched, Total: pr.total, Requests: pr.run.Requests, Started: pr.started, Done: true})
+		p.ProgressFunc(Progress{Entity: name, Fetched: pr.fetched, Total: pr.total, Requests: pr.run.Requests, Started: pr.started, Done: true})
 	}
 	runs = append(runs, pr.run)
 	defer func() { p.analyze(ctx, runs) }() // also after a failed run: what it stored is there to plan for
 	if err != nil {
-		return runs, fmt.Errorf("pull %s: %w", entity, err)
+		return runs, fmt.Errorf("pull %s: %w", name, err)
 	}
-	if entity == Tickets {
+	if name == entity.Tickets.Name {
 		// Actions are children of tickets: read them under the same lock,
 		// as their own ledger row and state.
 		ar, err := p.pullActions(ctx, full || pr.fullWalk)
@@ -246,19 +248,18 @@ func (p *Puller) Pull(ctx context.Context, entity string, full bool) ([]*store.R
 
 func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 	params := url.Values{}
-	maps.Copy(params, pr.spec.inactiveParams)
 	if !pr.fullWalk {
 		b := pr.state.Cursor.Add(-p.overlap())
 		pr.bound = &b
 		params.Set("lastupdatefromdate", halo.FormatQueryTime(b))
-	} else if pr.spec.name == Tickets {
+	} else if pr.spec.Name == entity.Tickets.Name {
 		// Newest first, by a key edits do not move (see resume.go).
 		maps.Copy(params, newestFirst)
 	}
 	if err := p.walk(ctx, pr, params); err != nil {
 		return err
 	}
-	if pr.spec.strategy == TryFilter && pr.bound != nil {
+	if pr.spec.Filter == entity.TryFilter && pr.bound != nil {
 		// A server that ignored the filter returned rows older than the
 		// bound: that walk was a full scan, and later pulls skip the filter.
 		// Rows without a last-update time (Halo's published list rows of
@@ -275,7 +276,7 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 			pr.fullWalk = true
 		}
 	}
-	if pr.spec.name == Tickets {
+	if pr.spec.Name == entity.Tickets.Name {
 		if err := p.pullDeletedTickets(ctx, pr); err != nil {
 			return err
 		}
@@ -283,7 +284,7 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 	if pr.fullWalk {
 		if why := pr.completeness(); why != "" {
 			pr.run.Note("reconcile skipped: %s", why)
-			p.logger().Warn("delete reconciliation skipped", "entity", pr.spec.name, "reason", why)
+			p.logger().Warn("delete reconciliation skipped", "entity", pr.spec.Name, "reason", why)
 			return nil
 		}
 		if err := p.reconcile(ctx, pr); err != nil {
@@ -329,8 +330,8 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 		if b.end != nil {
 			end = b.end
 			if b.end.Anomaly != "" {
-				pr.run.Note("%s: %s", pr.spec.path, b.end.Anomaly)
-				p.logger().Warn("record_count disagrees with the rows listed", "entity", pr.spec.name, "anomaly", b.end.Anomaly)
+				pr.run.Note("%s: %s", pr.spec.Path, b.end.Anomaly)
+				p.logger().Warn("record_count disagrees with the rows listed", "entity", pr.spec.Name, "anomaly", b.end.Anomaly)
 			}
 		}
 		for _, bad := range b.bad {
@@ -339,7 +340,7 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 		for _, r := range b.rows {
 			// Tickets keep their seen ids on incremental walks too: the
 			// deleted-tickets check skips tickets this walk listed live.
-			if pr.fullWalk || pr.spec.strategy == TryFilter || pr.spec.name == Tickets {
+			if pr.fullWalk || pr.spec.Filter == entity.TryFilter || pr.spec.Name == entity.Tickets.Name {
 				switch k := r.Keys[0].(type) {
 				case int64:
 					pr.seen = append(pr.seen, k)
@@ -379,7 +380,7 @@ func (p *Puller) storeBatch(ctx context.Context, pr *pullRun, pb *pageBatch) err
 		return nil
 	}
 	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
-		if pr.spec.name == Tickets {
+		if pr.spec.Name == entity.Tickets.Name {
 			if err := p.queueActions(ctx, tx, pb.tickets); err != nil {
 				return err
 			}
@@ -414,19 +415,19 @@ func (p *Puller) reject(ctx context.Context, q store.Querier, pr *pullRun, bad [
 		if key == "" {
 			key = "?"
 		}
-		if err := p.Store.Reject(ctx, q, pr.spec.name, key, b.Raw, b.Err.Error()); err != nil {
+		if err := p.Store.Reject(ctx, q, pr.spec.Name, key, b.Raw, b.Err.Error()); err != nil {
 			return err
 		}
 		pr.run.Rejected++
-		p.logger().Warn("record rejected", "entity", pr.spec.name, "key", key, "reason", b.Err.Error())
+		p.logger().Warn("record rejected", "entity", pr.spec.Name, "key", key, "reason", b.Err.Error())
 	}
 	for _, r := range rejected {
-		key := recordKey(r.Row.Keys)
-		if err := p.Store.Reject(ctx, q, pr.spec.name, key, r.Row.Raw, r.Reason); err != nil {
+		key := entity.KeyString(r.Row.Keys)
+		if err := p.Store.Reject(ctx, q, pr.spec.Name, key, r.Row.Raw, r.Reason); err != nil {
 			return err
 		}
 		pr.run.Rejected++
-		p.logger().Warn("record rejected", "entity", pr.spec.name, "key", key, "reason", r.Reason)
+		p.logger().Warn("record rejected", "entity", pr.spec.Name, "key", key, "reason", r.Reason)
 	}
 	return nil
 }
@@ -453,7 +454,7 @@ func (p *Puller) reconcile(ctx context.Context, pr *pullRun) error {
 			return nil
 		}
 		if float64(missing) > p.share()*float64(live) {
-			return &MassDeleteError{Entity: pr.spec.name, Missing: missing, Total: live, Share: p.share()}
+			return &MassDeleteError{Entity: pr.spec.Name, Missing: missing, Total: live, Share: p.share()}
 		}
 		var n int
 		if text {
@@ -462,7 +463,7 @@ func (p *Puller) reconcile(ctx context.Context, pr *pullRun) error {
 			n, err = p.Store.TombstoneMissing(ctx, tx, t, pr.seen)
 		}
 		pr.run.Tombstoned += int64(n)
-		if err != nil || pr.spec.name != Tickets {
+		if err != nil || pr.spec.Name != entity.Tickets.Name {
 			return err
 		}
 		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
@@ -525,7 +526,7 @@ func (p *Puller) finish(ctx context.Context, pr *pullRun, runErr error) error {
 		if pr.resumable && pr.end != nil {
 			// The walk reached its end (reconciled or not): the next full
 			// walk starts from page 1.
-			if err := p.Store.ClearWalk(ctx, tx, pr.spec.name, true); err != nil {
+			if err := p.Store.ClearWalk(ctx, tx, pr.spec.Name, true); err != nil {
 				return err
 			}
 		}
@@ -542,5 +543,5 @@ func (p *Puller) progressAt(pr *pullRun, m pageMark) {
 	if p.ProgressFunc == nil {
 		return
 	}
-	p.ProgressFunc(Progress{Entity: pr.spec.name, Fetched: m.fetched, Total: m.total, Requests: pr.counter.Load(), Started: pr.started})
+	p.ProgressFunc(Progress{Entity: pr.spec.Name, Fetched: m.fetched, Total: m.total, Requests: pr.counter.Load(), Started: pr.started})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 )
 
 // maxDeleteConfirmations bounds the GETs one pull spends confirming deleted-list
@@ -32,20 +33,20 @@ func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
 		params.Set("lastupdatefromdate", halo.FormatQueryTime(*pr.bound))
 	}
 	var ids, unsure []int64
-	for b, err := range ticketWalker(ctx, p.Halo, halo.ListOptions{Params: params}) {
+	for b, err := range specs[entity.Tickets.Name].walk(ctx, p.Halo, halo.ListOptions{Params: params}) {
 		if err != nil {
 			return fmt.Errorf("deleted tickets: %w", err)
 		}
 		for i, t := range b.tickets {
 			switch {
-			case !t.DeletedKnown:
-				unsure = append(unsure, int64(t.ID))
+			case !t.deletedKnown:
+				unsure = append(unsure, t.id)
 				continue
-			case !bool(t.Deleted):
+			case !t.deleted:
 				continue
 			}
 			r := b.rows[i]
-			ids = append(ids, int64(t.ID))
+			ids = append(ids, t.id)
 			if r.UpdatedAt != nil && r.UpdatedAt.After(pr.maxSeen) {
 				pr.maxSeen = *r.UpdatedAt
 			}
@@ -76,7 +77,7 @@ func (p *Puller) pullDeletedTickets(ctx context.Context, pr *pullRun) error {
 		return err
 	}
 	if fresh > 0 && float64(fresh) > p.share()*float64(live) {
-		return &MassDeleteError{Entity: Tickets, Missing: fresh, Total: live, Share: p.share()}
+		return &MassDeleteError{Entity: entity.Tickets.Name, Missing: fresh, Total: live, Share: p.share()}
 	}
 	keys := make([][]any, len(ids))
 	for i, id := range ids {
@@ -130,13 +131,13 @@ func (p *Puller) confirmDeleted(ctx context.Context, pr *pullRun, unsure []int64
 	}
 	var gone []int64
 	for _, id := range ask {
-		t, err := p.Halo.GetTicket(ctx, id)
+		rec, err := entity.Tickets.Get(ctx, p.Halo, []any{id})
 		switch {
 		case halo.Classify(err).Class == halo.ClassNotFound:
 			gone = append(gone, id)
 		case err != nil:
 			return nil, fmt.Errorf("confirm deleted ticket %d: %w", id, err)
-		case t.DeletedKnown && bool(t.Deleted):
+		case ticketOf(rec).deletedKnown && ticketOf(rec).deleted:
 			gone = append(gone, id)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/testdb"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -120,7 +121,7 @@ func num(v any) any {
 
 func requireMirror(t *testing.T, e *env) {
 	t.Helper()
-	for _, entity := range append(append([]string{}, hsync.PullOrder...), hsync.Actions) {
+	for _, entity := range append(append([]string{}, hsync.PullOrder...), entity.Actions.Name) {
 		want := fakeIDs(e, entity)
 		got := liveIDs(t, e.pool, entity)
 		sort.Strings(got)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -57,9 +58,6 @@ const DefaultPushMaxAttempts = 10
 // maxParentDepth bounds the chain of locally created parents pushed first (action → ticket → user → site →
 // client).
 const maxParentDepth = 6
-
-// refColumns are the writable columns that refer to another pushable record (maybe a local temporary id).
-var refColumns = map[string]string{"client_id": Clients, "site_id": Sites, "user_id": Users}
 
 func (p *Pusher) logger() *slog.Logger {
 	if p.Log != nil {
@@ -185,15 +183,16 @@ func deref(s *string) string {
 // tempRefs lists the records not yet in Halo that ob refers to: (entity, temporary id).
 func tempRefs(ob *store.OutboxRow) [][2]string {
 	var out [][2]string
-	if ob.Entity == Actions {
+	if ob.Entity == entity.Actions.Name {
 		if tid, _, ok := strings.Cut(ob.RecordKey, "/"); ok && strings.HasPrefix(tid, "-") {
-			out = append(out, [2]string{Tickets, tid})
+			out = append(out, [2]string{entity.Tickets.Name, tid})
 		}
 	}
 	t := store.Tables[ob.Entity]
 	for _, col := range slices.Sorted(maps.Keys(ob.Fields)) {
-		parent, ok := refColumns[col]
-		if !ok || ob.Entity == parent {
+		c, _ := t.Decl.Column(col)
+		parent := c.Refers
+		if parent == "" || ob.Entity == parent || !IsPushable(parent) {
 			continue
 		}
 		if n, err := t.Canon(col, ob.Fields[col]); err == nil && n != nil && n.(int64) < 0 {
@@ -228,14 +227,14 @@ func (p *Pusher) pushParents(ctx context.Context, ob *store.OutboxRow, depth int
 // time: pushed after our own action, a local ticket edit would be dated against our echo and lose to an
 // earlier Halo edit. A ticket edit that is parked, backing off or failing does not hold its actions back.
 func (p *Pusher) pushTicketFirst(ctx context.Context, ob *store.OutboxRow, depth int) error {
-	if ob.Entity != Actions || depth >= maxParentDepth {
+	if ob.Entity != entity.Actions.Name || depth >= maxParentDepth {
 		return nil
 	}
 	tid, _, ok := strings.Cut(ob.RecordKey, "/")
 	if !ok || strings.HasPrefix(tid, "-") {
 		return nil
 	}
-	pid, err := p.Store.OpenOutboxFor(ctx, p.Store.Pool, Tickets, tid)
+	pid, err := p.Store.OpenOutboxFor(ctx, p.Store.Pool, entity.Tickets.Name, tid)
 	if err != nil || pid == 0 {
 		return err
 	}
@@ -390,7 +389,7 @@ func (p *Pusher) tombstone(ctx context.Context, tx pgx.Tx, t *store.Table, keys 
 	if _, err := p.Store.Tombstone(ctx, tx, t, [][]any{k}); err != nil {
 		return err
 	}
-	if t.Entity == Tickets {
+	if t.Entity == entity.Tickets.Name {
 		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
 	}
 	return nil
@@ -405,12 +404,12 @@ func (p *Pusher) delete(ctx context.Context, ob *store.OutboxRow) error {
 		return err
 	}
 	id := keys[len(keys)-1]
-	if id > 0 && (ob.Entity != Actions || keys[0] > 0) {
+	if id > 0 && (ob.Entity != entity.Actions.Name || keys[0] > 0) {
 		var params map[string][]string
-		if ob.Entity == Actions {
+		if ob.Entity == entity.Actions.Name {
 			params = map[string][]string{"ticket_id": {strconv.FormatInt(keys[0], 10)}}
 		}
-		if err := p.Halo.Delete(ctx, sp.path, id, params); err != nil && halo.Classify(err).Class != halo.ClassNotFound {
+		if err := p.Halo.Delete(ctx, sp.Path, id, params); err != nil && halo.Classify(err).Class != halo.ClassNotFound {
 			return p.settle(ctx, ob, err, false)
 		}
 	}

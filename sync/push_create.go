@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -69,7 +70,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 			return err
 		}
 		var corr *string
-		if ob.Entity == Tickets {
+		if ob.Entity == entity.Tickets.Name {
 			c, err := correlationValue(locked.ID)
 			if err != nil {
 				return err
@@ -89,7 +90,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 	if sent == nil {
 		return nil // done, cancelled or parked meanwhile
 	}
-	if ob.Entity == Tickets {
+	if ob.Entity == entity.Tickets.Name {
 		// Halo's ticket numbering races on parallel creates (halo-api.md §7.1, §10.16). A session advisory
 		// lock, not a row lock: no analyst or pull waits on it.
 		release, err := p.Store.LockTicketCreates(ctx)
@@ -101,7 +102,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 
 	var rec *store.Row
 	if retry {
-		if ob.Entity != Tickets || sent.Correlation == nil {
+		if ob.Entity != entity.Tickets.Name || sent.Correlation == nil {
 			p.logger().Warn("interrupted create cannot be matched in Halo; parked", "entity", ob.Entity, "key", ob.RecordKey, "outbox", ob.ID)
 			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, ob.ID, fmt.Sprintf(mayExist, ob.ID))
 		}
@@ -110,7 +111,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		}
 		if rec != nil {
 			p.logger().Info("create found in Halo after an interrupted attempt; adopting it", "entity", ob.Entity,
-				"key", ob.RecordKey, "halo_key", recordKey(rec.Keys))
+				"key", ob.RecordKey, "halo_key", entity.KeyString(rec.Keys))
 		}
 	}
 	adopted := rec != nil
@@ -119,7 +120,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		if sent.Correlation != nil {
 			p.Marker.set(b, *sent.Correlation)
 		}
-		reply, err := p.Halo.Post(ctx, sp.path, b)
+		reply, err := p.Halo.Post(ctx, sp.Path, b)
 		if err != nil {
 			// Any earlier POST was looked for and not found: only this one may be in Halo.
 			return p.settle(ctx, sent, err, halo.Classify(err).Class.Reached())
@@ -228,20 +229,20 @@ func (p *Pusher) findCreated(ctx context.Context, ob *store.OutboxRow) (*store.R
 	params := url.Values{"lastupdatefromdate": {halo.FormatQueryTime(from.Add(p.Halo.ClockOffset()))}}
 	maps.Copy(params, p.Marker.listParams())
 	var found int64
-	for page, err := range p.Halo.Tickets(ctx, &halo.ListOptions{Params: params}) {
+	for page, err := range entity.Tickets.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
 		if err != nil {
 			return nil, err
 		}
 		for _, tk := range page.Rows {
 			if v := p.Marker.valueIn(tk.Raw); v != "" && v == *ob.Correlation {
-				found = int64(tk.ID)
+				found = ticketOf(tk).id
 			}
 		}
 	}
 	if found == 0 {
 		return nil, nil
 	}
-	row, _, err := pushSpecs[Tickets].get(ctx, p.Halo, []int64{found})
+	row, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, []int64{found})
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +255,7 @@ func (p *Pusher) findCreated(ctx context.Context, ob *store.OutboxRow) (*store.R
 func (p *Pusher) MarkerUse(ctx context.Context) (foreign, scanned int, err error) {
 	params := url.Values{"order": {"id"}, "orderdesc": {"true"}}
 	maps.Copy(params, p.Marker.listParams())
-	for page, err := range p.Halo.Tickets(ctx, &halo.ListOptions{Params: params}) {
+	for page, err := range entity.Tickets.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
 		if err != nil {
 			return 0, 0, err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -18,76 +19,55 @@ import (
 // mirror row (the pull's own mappers, so pull and push store identical rows), and how the mirror's values
 // are written in a POST body.
 
-// pushSpec is how one entity is written.
+// pushSpec is how one entity is written: its declaration (Path, keys, writable columns).
 type pushSpec struct {
-	path   string
-	get    func(ctx context.Context, c *halo.Client, keys []int64) (store.Row, bool, error) // row, deleted in Halo
-	decode func(raw []byte, keys []int64) (store.Row, error)
+	*entity.Entity
 }
 
-func getter[T any](entity string, get func(*halo.Client, context.Context, int64) (T, error), toRow func(T) map[string]any) func(context.Context, *halo.Client, []int64) (store.Row, bool, error) {
-	return func(ctx context.Context, c *halo.Client, keys []int64) (store.Row, bool, error) {
-		v, err := get(c, ctx, keys[0])
-		if err != nil {
-			return store.Row{}, false, err
+// pushSpecs holds the pushable entities (entity.Entity.Pushable) by name.
+var pushSpecs = func() map[string]*pushSpec {
+	m := map[string]*pushSpec{}
+	for _, e := range entity.All() {
+		if e.Pushable() {
+			m[e.Name] = &pushSpec{Entity: e}
 		}
-		deleted := false
-		if t, ok := any(v).(halo.Ticket); ok {
-			deleted = bool(t.Deleted)
-		}
-		return store.Tables[entity].RowFrom(toRow(v)), deleted, nil
 	}
-}
+	return m
+}()
 
-func decoder[T any](entity string, toRow func(T) map[string]any) func([]byte, []int64) (store.Row, error) {
-	return func(raw []byte, _ []int64) (store.Row, error) {
-		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return store.Row{}, unstorable(fmt.Errorf("decoding Halo's %s reply: %w", entity, err))
-		}
-		return store.Tables[entity].RowFrom(toRow(v)), nil
+// get reads the record from Halo as a mirror row, and whether Halo has it soft-deleted (a deleted column
+// that is true: tickets).
+func (sp *pushSpec) get(ctx context.Context, c *halo.Client, keys []int64) (store.Row, bool, error) {
+	rec, err := sp.Get(ctx, c, anyKeys(keys))
+	if err != nil {
+		return store.Row{}, false, err
 	}
+	deleted, _ := rec.Value("deleted").(bool)
+	return store.Tables[sp.Name].RowOf(rec), deleted, nil
 }
 
-var pushSpecs = map[string]*pushSpec{
-	Tickets: {path: "/api/Tickets", get: getter(Tickets, (*halo.Client).GetTicket, ticketRow), decode: decoder(Tickets, ticketRow)},
-	Clients: {path: "/api/Client", get: getter(Clients, (*halo.Client).GetClient, clientRow), decode: decoder(Clients, clientRow)},
-	Sites:   {path: "/api/Site", get: getter(Sites, (*halo.Client).GetSite, siteRow), decode: decoder(Sites, siteRow)},
-	Users:   {path: "/api/Users", get: getter(Users, (*halo.Client).GetUser, userRow), decode: decoder(Users, userRow)},
-	Assets:  {path: "/api/Asset", get: getter(Assets, (*halo.Client).GetAsset, assetRow), decode: decoder(Assets, assetRow)},
-	Contracts: {path: "/api/ClientContract", get: getter(Contracts, (*halo.Client).GetContract, contractRow),
-		decode: decoder(Contracts, contractRow)},
-	Actions: {path: "/api/Actions",
-		get: func(ctx context.Context, c *halo.Client, keys []int64) (store.Row, bool, error) {
-			a, err := c.GetAction(ctx, keys[0], keys[1])
-			if err != nil {
-				return store.Row{}, false, err
-			}
-			if a.TicketID == 0 {
-				a.TicketID = halo.Int(keys[0])
-			}
-			return store.Tables[Actions].RowFrom(actionRow(a)), false, nil
-		},
-		decode: func(raw []byte, keys []int64) (store.Row, error) {
-			var a halo.Action
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return store.Row{}, unstorable(fmt.Errorf("decoding Halo's action reply: %w", err))
-			}
-			if a.TicketID == 0 {
-				a.TicketID = halo.Int(keys[0])
-			}
-			return store.Tables[Actions].RowFrom(actionRow(a)), nil
-		}},
+// decode reads a POST's reply as a mirror row; key fields the reply lacks come from keys.
+func (sp *pushSpec) decode(raw []byte, keys []int64) (store.Row, error) {
+	rec, err := sp.DecodeKeyed(raw, anyKeys(keys))
+	if err != nil {
+		return store.Row{}, unstorable(fmt.Errorf("decoding Halo's %s reply: %w", sp.Name, err))
+	}
+	return store.Tables[sp.Name].RowOf(rec), nil
+}
+
+func anyKeys(keys []int64) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
 }
 
 // IsPushable reports whether local edits of entity are pushed to Halo.
-func IsPushable(entity string) bool {
-	_, ok := pushSpecs[entity]
+func IsPushable(name string) bool {
+	_, ok := pushSpecs[name]
 	return ok
 }
-
-// dateOnly columns are written at noon as naive UTC strings so they do not shift by a day (§10.18).
-var dateOnly = map[string]bool{"targetdate": true, "start_date": true, "end_date": true}
 
 // onlyWritable keeps the fields a push may send: the writable columns of the entity, the same list the
 // guard trigger enforces (halosync.writable_columns). Anything else in an outbox row (written there by
@@ -104,45 +84,44 @@ func onlyWritable(fields store.Values, writable map[string]bool) (kept store.Val
 	return kept, dropped
 }
 
-// body builds the POST element: the fields in Halo's forms plus the record's id (and ticket_id for
-// actions); a create sends no id.
+// body builds the POST element: the fields in Halo's forms plus the record's key. Every key column but the
+// last names the parent (an action's ticket_id) and is always sent; the last is the record's own id, which a
+// create does not send.
 func body(t *store.Table, keys []int64, fields store.Values, create bool) map[string]any {
-	b := make(map[string]any, len(fields)+2)
+	b := make(map[string]any, len(fields)+len(keys))
 	for k, v := range fields {
 		b[k] = haloValue(t, k, v)
 	}
-	if t.Entity == Actions {
-		b["ticket_id"] = keys[0]
-		if !create {
-			b["id"] = keys[1]
+	for i, k := range t.Decl.Keys {
+		if i < len(keys)-1 || !create {
+			b[k.HaloField()] = keys[i]
 		}
-	} else if !create {
-		b["id"] = keys[0]
 	}
 	return b
 }
 
 // haloValue converts a canonical mirror value (store.Values) into what Halo expects: no JSON null (Halo has
-// none; unset is "", 0, false or a sentinel, §12.3), agent 1 for unassigned (§10.14), UTC times, and
-// date-only fields at noon as naive UTC strings (§10.18). Ticket team is a name already (§10.15).
+// none; unset is "", 0, false, a sentinel, or the column's declared Unset such as agent 1 for unassigned,
+// §12.3, §10.14), UTC times, and Date columns at noon as naive UTC strings (§10.18). Ticket team is a name
+// already (§10.15).
 func haloValue(t *store.Table, col string, v any) any {
-	typ := t.ColumnType(col)
+	c, _ := t.Decl.Column(col)
 	if v == nil {
 		switch {
-		case col == "agent_id":
-			return 1
-		case typ == store.TypeText:
+		case c.Unset != nil:
+			return c.Unset
+		case c.Kind == entity.Text || c.Kind == entity.TextKeep:
 			return ""
-		case typ == store.TypeBoolean:
+		case c.Kind == entity.Boolean || c.Kind == entity.BooleanOrNull:
 			return false
-		case typ == store.TypeTimestamptz:
+		case c.Kind == entity.Timestamp || c.Kind == entity.Date:
 			return "1900-01-01T00:00:00"
 		default:
 			return 0
 		}
 	}
 	if tm, ok := v.(time.Time); ok {
-		if dateOnly[col] {
+		if c.Kind == entity.Date {
 			return tm.UTC().Format("2006-01-02") + "T12:00:00"
 		}
 		return tm.UTC().Format("2006-01-02T15:04:05.000Z")

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -121,10 +122,10 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return unstorable(fmt.Errorf("reading Halo's %s: %w", ob.Entity, err))
 	}
 	remoteAt := p.remoteTime(remote)
-	if ob.Entity == Actions && p.bothChanged(ctx, ob, remoteVals) {
+	if ob.Entity == entity.Actions.Name && p.bothChanged(ctx, ob, remoteVals) {
 		// Halo keeps no modification time of an action (its time is when it was logged); every write of
 		// one moves its ticket's last_update, the latest Halo's edit can have been. Ties go to Halo.
-		ticket, _, err := pushSpecs[Tickets].get(ctx, p.Halo, keys[:1])
+		ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
 		if err != nil {
 			return p.settle(ctx, ob, err, false)
 		}
@@ -176,7 +177,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return nil // nothing to send (Halo's record stored), or the row was closed meanwhile
 	}
 
-	reply, err := p.Halo.Post(ctx, sp.path, body(t, keys, send, false))
+	reply, err := p.Halo.Post(ctx, sp.Path, body(t, keys, send, false))
 	if halo.Classify(err).Class == halo.ClassNotFound {
 		return p.remoteDeleted(ctx, ob, keys, remote)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -39,7 +40,7 @@ const RecentWindow = 30 * 24 * time.Hour
 // the tickets pull calls it too, so a worker that starts with tickets does
 // the same.
 func (p *Puller) PullRecent(ctx context.Context) ([]*store.Run, error) {
-	unlock, err := p.Store.LockEntity(ctx, Tickets, p.WaitForLock)
+	unlock, err := p.Store.LockEntity(ctx, entity.Tickets.Name, p.WaitForLock)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, ErrBusy
@@ -52,16 +53,16 @@ func (p *Puller) PullRecent(ctx context.Context) ([]*store.Run, error) {
 
 // recent is PullRecent under the tickets lock.
 func (p *Puller) recent(ctx context.Context) ([]*store.Run, error) {
-	st, err := p.Store.GetState(ctx, p.Store.Pool, Tickets)
+	st, err := p.Store.GetState(ctx, p.Store.Pool, entity.Tickets.Name)
 	if err != nil {
 		return nil, fmt.Errorf("recent window: read state: %w", err)
 	}
 	if st.Cursor != nil || st.RecentDoneAt != nil || st.WalkPage != nil {
 		return nil, nil
 	}
-	pr := &pullRun{spec: specs[Tickets], state: st, started: time.Now()}
-	pr.run = &store.Run{Entity: Tickets, Mode: "recent", StartedAt: pr.started}
-	if pr.run.ID, err = p.Store.StartRun(ctx, Tickets, "recent"); err != nil {
+	pr := &pullRun{spec: specs[entity.Tickets.Name], state: st, started: time.Now()}
+	pr.run = &store.Run{Entity: entity.Tickets.Name, Mode: "recent", StartedAt: pr.started}
+	if pr.run.ID, err = p.Store.StartRun(ctx, entity.Tickets.Name, "recent"); err != nil {
 		return nil, fmt.Errorf("recent window: start run: %w", err)
 	}
 	tctx, counter := halo.WithRequestCounter(ctx)
@@ -77,7 +78,7 @@ func (p *Puller) recent(ctx context.Context) ([]*store.Run, error) {
 		}
 	}
 	if err == nil {
-		err = p.Store.SetRecentDone(ctx, p.Store.Pool, Tickets, time.Now())
+		err = p.Store.SetRecentDone(ctx, p.Store.Pool, entity.Tickets.Name, time.Now())
 	}
 	if err != nil {
 		pr.run.Error = err.Error()
@@ -111,7 +112,7 @@ func (p *Puller) recentTickets(ctx context.Context, pr *pullRun) (time.Time, err
 		now := p.Halo.ClockOffset()
 		if d := now - offset; d < time.Hour && d > -time.Hour {
 			start := pr.started.Add(now - time.Second)
-			return bound, p.Store.MarkWalkStart(ctx, p.Store.Pool, Tickets, start)
+			return bound, p.Store.MarkWalkStart(ctx, p.Store.Pool, entity.Tickets.Name, start)
 		}
 		offset = now
 	}
@@ -123,13 +124,13 @@ func (p *Puller) recentTickets(ctx context.Context, pr *pullRun) (time.Time, err
 // A recent ticket whose latest action the narrowed walk listed leaves the
 // queue; the others stay for the full pull's actions walk.
 func (p *Puller) recentActions(ctx context.Context, bound time.Time) (*store.Run, error) {
-	st, err := p.Store.GetState(ctx, p.Store.Pool, Actions)
+	st, err := p.Store.GetState(ctx, p.Store.Pool, entity.Actions.Name)
 	if err != nil {
 		return nil, err
 	}
-	ar := &pullRun{spec: &spec{name: Actions, path: "/api/Actions"}, state: st, started: time.Now()}
-	ar.run = &store.Run{Entity: Actions, Mode: "recent", StartedAt: ar.started}
-	if ar.run.ID, err = p.Store.StartRun(ctx, Actions, "recent"); err != nil {
+	ar := &pullRun{spec: specs[entity.Actions.Name], state: st, started: time.Now()}
+	ar.run = &store.Run{Entity: entity.Actions.Name, Mode: "recent", StartedAt: ar.started}
+	if ar.run.ID, err = p.Store.StartRun(ctx, entity.Actions.Name, "recent"); err != nil {
 		return nil, err
 	}
 	ctx, ar.counter = halo.WithRequestCounter(ctx)
@@ -181,14 +182,14 @@ func (p *Puller) windowActions(ctx context.Context, ar *pullRun, bound time.Time
 func (p *Puller) windowBulk(ctx context.Context, ar *pullRun, bound time.Time) (bool, error) {
 	st := ar.state
 	params := url.Values{"startdate": {halo.FormatQueryTime(bound)}}
-	pb := newPageBatch(store.Tables[Actions])
+	pb := newPageBatch(store.Tables[entity.Actions.Name])
 	latest := map[int64]time.Time{} // ticket → latest action listed
 	unusable := func(why string) (bool, error) {
 		p.logger().Info("actions listing narrowed by startdate unusable; reading the recent tickets' actions one by one", "reason", why)
 		return false, p.storeBatch(ctx, ar, pb)
 	}
 	first := true
-	for page, err := range p.Halo.Actions(ctx, &halo.ListOptions{Params: params}) {
+	for page, err := range entity.Actions.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
 		if err != nil {
 			var ve *halo.ValidationError
 			switch {
@@ -206,17 +207,18 @@ func (p *Puller) windowBulk(ctx context.Context, ar *pullRun, bound time.Time) (
 		first = false
 		rows := make([]store.Row, 0, len(page.Rows))
 		for _, a := range page.Rows {
-			if a.TicketID == 0 {
+			tid, _, at := actionOf(a)
+			if tid == 0 {
 				no := false
 				st.BulkActions = &no
 				return unusable("rows without ticket_id")
 			}
-			if a.DateTime.Valid && a.DateTime.Time.Before(bound) {
+			if at != nil && at.Before(bound) {
 				return unusable("startdate ignored")
 			}
-			rows = append(rows, store.Tables[Actions].RowFrom(actionRow(a)))
-			if a.DateTime.Valid && a.DateTime.Time.After(latest[int64(a.TicketID)]) {
-				latest[int64(a.TicketID)] = a.DateTime.Time
+			rows = append(rows, store.Tables[entity.Actions.Name].RowOf(a))
+			if at != nil && at.After(latest[tid]) {
+				latest[tid] = *at
 			}
 		}
 		if pb.overlaps(rows) {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -31,15 +32,15 @@ import (
 func (p *Puller) resumeWalk(ctx context.Context, pr *pullRun, opts *halo.ListOptions) error {
 	st := pr.state
 	if st.WalkPage == nil || *st.WalkPage <= 1 {
-		return p.Store.ClearWalk(ctx, p.Store.Pool, pr.spec.name, false)
+		return p.Store.ClearWalk(ctx, p.Store.Pool, pr.spec.Name, false)
 	}
 	// The actions walk keeps its keys in the database (see walkSaved): only
 	// the last ones are needed here, to drop the overlap's repeats.
 	tail := 0
-	if pr.spec.name == Actions {
+	if pr.spec.Name == entity.Actions.Name {
 		tail = resumeOverlapKeys / batchRows
 	}
-	seen, err := p.Store.LoadWalkSeen(ctx, p.Store.Pool, pr.spec.name, tail)
+	seen, err := p.Store.LoadWalkSeen(ctx, p.Store.Pool, pr.spec.Name, tail)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func (p *Puller) resumeWalk(ctx context.Context, pr *pullRun, opts *halo.ListOpt
 	opts.StartPage, opts.Listed = *st.WalkPage-1, int(st.WalkListed)
 	opts.Seen = pr.recentKeys(resumeOverlapKeys)
 	pr.run.Note("resumed at page %d after %d rows listed by an earlier run", *st.WalkPage, st.WalkListed)
-	p.logger().Info("resuming walk", "entity", pr.spec.name, "page", *st.WalkPage, "listed", st.WalkListed)
+	p.logger().Info("resuming walk", "entity", pr.spec.Name, "page", *st.WalkPage, "listed", st.WalkListed)
 	return nil
 }
 
@@ -75,24 +76,24 @@ func (p *Puller) saveWalk(ctx context.Context, tx pgx.Tx, pr *pullRun, last page
 	if pr.walkStart == nil {
 		// On Halo's clock, as known after the first page, a second early.
 		start := pr.started.Add(p.Halo.ClockOffset() - time.Second)
-		if err := p.Store.MarkWalkStart(ctx, tx, pr.spec.name, start); err != nil {
+		if err := p.Store.MarkWalkStart(ctx, tx, pr.spec.Name, start); err != nil {
 			return err
 		}
-		st, err := p.Store.GetState(ctx, tx, pr.spec.name)
+		st, err := p.Store.GetState(ctx, tx, pr.spec.Name)
 		if err != nil {
 			return err
 		}
 		pr.walkStart = st.WalkStartedAt
 	}
 	seen := store.WalkSeen{IDs: pr.seen[pr.savedSeen:], Text: pr.seenText[pr.savedText:], TicketIDs: pr.seenTickets[pr.savedTickets:]}
-	return p.Store.SaveWalk(ctx, tx, pr.spec.name, last.page+1, int64(last.fetched), seen)
+	return p.Store.SaveWalk(ctx, tx, pr.spec.Name, last.page+1, int64(last.fetched), seen)
 }
 
 // walkSaved notes that the keys so far are recorded (the batch committed).
 // The bulk actions walk then forgets them: its reconcile reads them from
 // halosync.walk_seen, so millions of actions do not stay in memory.
 func (pr *pullRun) walkSaved() {
-	if pr.resumable && pr.spec.name == Actions {
+	if pr.resumable && pr.spec.Name == entity.Actions.Name {
 		pr.seen, pr.seenTickets = pr.seen[:0], pr.seenTickets[:0]
 	}
 	pr.savedSeen, pr.savedText, pr.savedTickets = len(pr.seen), len(pr.seenText), len(pr.seenTickets)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net"
 	"net/http"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -26,39 +26,20 @@ type checkResult struct {
 	Fix     string `json:"fix,omitempty"`
 }
 
-// probe makes one cheap request for an entity and returns how many rows Halo says the API agent sees.
-type probe func(ctx context.Context, c *halo.Client) (rows int, err error)
-
-func firstPage[T any](list func(*halo.Client, context.Context, *halo.ListOptions) iter.Seq2[halo.Page[T], error], paged bool) probe {
-	return func(ctx context.Context, c *halo.Client) (int, error) {
-		opts := &halo.ListOptions{PageSize: 1, Paged: paged}
-		for page, err := range list(c, ctx, opts) {
-			if err != nil {
-				return 0, err
-			}
-			n := len(page.Rows) + len(page.Bad)
-			if page.RecordCount > n {
-				n = page.RecordCount
-			}
-			return n, nil
+// probe makes one cheap request for an entity (page_size=1, paged even where a list per parent would
+// not be) and returns how many rows Halo says the API agent sees.
+func probe(ctx context.Context, c *halo.Client, e *entity.Entity) (int, error) {
+	for page, err := range e.List(ctx, c, &halo.ListOptions{PageSize: 1, Paged: true}) {
+		if err != nil {
+			return 0, err
 		}
-		return 0, nil
+		n := len(page.Rows) + len(page.Bad)
+		if page.RecordCount > n {
+			n = page.RecordCount
+		}
+		return n, nil
 	}
-}
-
-var probes = map[string]probe{
-	hsync.Statuses:    firstPage((*halo.Client).Statuses, false),
-	hsync.TicketTypes: firstPage((*halo.Client).TicketTypes, false),
-	hsync.Teams:       firstPage((*halo.Client).Teams, false),
-	hsync.Priorities:  firstPage((*halo.Client).Priorities, false),
-	hsync.Agents:      firstPage((*halo.Client).Agents, true),
-	hsync.Clients:     firstPage((*halo.Client).Clients, true),
-	hsync.Sites:       firstPage((*halo.Client).Sites, true),
-	hsync.Users:       firstPage((*halo.Client).Users, true),
-	hsync.Contracts:   firstPage((*halo.Client).Contracts, true),
-	hsync.Assets:      firstPage((*halo.Client).Assets, true),
-	hsync.Tickets:     firstPage((*halo.Client).Tickets, true),
-	hsync.Actions:     firstPage((*halo.Client).Actions, true),
+	return 0, nil
 }
 
 func newCheckCmd() *cobra.Command {
@@ -133,22 +114,23 @@ func runChecks(ctx context.Context) []checkResult {
 	}
 	res = append(res, checkResult{Check: "token", Status: "OK", Detail: "issued to client " + hc.ClientID})
 
-	for _, e := range statusEntities() {
-		n, err := probes[e](ctx, c)
-		r := checkResult{Check: e}
+	for _, e := range entity.All() {
+		n, err := probe(ctx, c, e)
+		r := checkResult{Check: e.Name}
 		switch {
-		case err == nil && n == 0 && e != hsync.Actions:
+		case err == nil && n == 0 && e.Parent == "":
 			r.Status, r.Rows = "WARN", &n
 			r.Problem = "0 records visible to the API agent"
-			r.Fix = permissionFix(e, true)
+			r.Fix = permissionFix(e.Name, true)
 		case err == nil:
 			r.Status, r.Rows, r.Detail = "OK", &n, fmt.Sprintf("%d visible", n)
-		case e == hsync.Actions && halo.Classify(err).Class == halo.ClassRejected:
+		case e.ParentParam != "" && halo.Classify(err).Class == halo.ClassRejected:
 			r.Status = "OK"
-			r.Detail = "bulk listing refused by this Halo; actions are read per ticket (one request per changed ticket)"
+			r.Detail = fmt.Sprintf("bulk listing refused by this Halo; %s are read per %s (one request per changed %s)",
+				e.Name, strings.TrimSuffix(e.Parent, "s"), strings.TrimSuffix(e.Parent, "s"))
 		default:
 			r.Status = "FAIL"
-			r.Problem, r.Fix = diagnose(err, e, hc)
+			r.Problem, r.Fix = diagnose(err, e.Name, hc)
 		}
 		res = append(res, r)
 	}
@@ -161,7 +143,7 @@ func runChecks(ctx context.Context) []checkResult {
 func markerCheck(ctx context.Context, c *halo.Client, cfg *Config, res []checkResult) checkResult {
 	r := checkResult{Check: "create marker"}
 	for _, prev := range res {
-		if prev.Check == hsync.Tickets && prev.Status == "FAIL" {
+		if prev.Check == entity.Tickets.Name && prev.Status == "FAIL" {
 			r.Status, r.Detail = "SKIP", "tickets cannot be read"
 			return r
 		}
@@ -171,7 +153,7 @@ func markerCheck(ctx context.Context, c *halo.Client, cfg *Config, res []checkRe
 	switch {
 	case err != nil:
 		r.Status = "FAIL"
-		r.Problem, r.Fix = diagnose(err, hsync.Tickets, halo.Config{})
+		r.Problem, r.Fix = diagnose(err, entity.Tickets.Name, halo.Config{})
 	case foreign > 0:
 		r.Status = "WARN"
 		r.Problem = fmt.Sprintf("%s is already used: %d of the %d newest tickets carry a value halosync did not write", marker, foreign, scanned)
@@ -244,22 +226,13 @@ func networkProblem(err error, problem string) (string, string) {
 }
 
 // permissionFix is the setup guides' advice for an entity the API agent cannot (or does not) see.
-func permissionFix(entity string, empty bool) string {
+func permissionFix(name string, empty bool) string {
 	prefix := "give the API application's agent (Configuration > Integrations > HaloPSA API > your application > \"Agent to log in as\") "
 	if empty {
-		prefix = "if " + entity + " exist in Halo, the agent may not see them: " + prefix
+		prefix = "if " + name + " exist in Halo, the agent may not see them: " + prefix
 	}
-	switch entity {
-	case hsync.Tickets, hsync.Actions:
-		return prefix + "membership of the teams whose tickets should be mirrored (Configuration > Teams), and the application permission read:tickets (or scope all)"
-	case hsync.Clients, hsync.Sites, hsync.Users:
-		return prefix + "\"Allow use of all Customers\" (Agent > Permissions), and the application permission read:customers (or scope all)"
-	case hsync.Assets:
-		return prefix + "\"Allow use of all Customers\" and asset access, and the application permission read:assets (or scope all)"
-	case hsync.Contracts:
-		return prefix + "access to contracts, \"Allow use of all Customers\", and the application permission read:contracts (or scope all)"
-	case hsync.Agents, hsync.Teams:
-		return prefix + "permission to view agents and teams (an admin agent, or Agent > Permissions), and scope all"
+	if e, ok := entity.Lookup(name); ok && e.Access != "" {
+		return prefix + e.Access
 	}
 	return prefix + "the permissions for this area (Agent > Permissions) and scope all"
 }

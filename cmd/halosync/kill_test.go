@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -29,7 +30,7 @@ func mirrorDiff(t *testing.T, fake *halofake.Server, pool *pgxpool.Pool) string 
 			deleted[fmt.Sprint(r["id"])] = true
 		}
 	}
-	for _, entity := range append(slices.Clone(hsync.PullOrder), hsync.Actions) {
+	for _, entity := range append(slices.Clone(hsync.PullOrder), entity.Actions.Name) {
 		var want []string
 		for _, r := range fake.Records(entity) {
 			switch entity {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/jobs"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
@@ -17,7 +18,7 @@ import (
 
 func newRejectsCmd() *cobra.Command {
 	var (
-		entity string
+		only   string
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -30,8 +31,8 @@ func newRejectsCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// A misspelt entity would list "no rejects" and hide the ones there are.
-			if entity != "" && !hsync.IsEntity(entity) && entity != hsync.Actions {
-				return fmt.Errorf("--entity %q: expected one of %s, actions", entity, strings.Join(hsync.PullOrder, ", "))
+			if _, ok := entity.Lookup(only); only != "" && !ok {
+				return fmt.Errorf("--entity %q: expected one of %s", only, strings.Join(entity.Names(entity.All()), ", "))
 			}
 			ctx := cmd.Context()
 			a, err := openOps(ctx)
@@ -39,7 +40,7 @@ func newRejectsCmd() *cobra.Command {
 				return err
 			}
 			defer a.close()
-			list, err := a.store.ListRejects(ctx, a.pool, entity)
+			list, err := a.store.ListRejects(ctx, a.pool, only)
 			if err != nil {
 				return err
 			}
@@ -49,7 +50,7 @@ func newRejectsCmd() *cobra.Command {
 			return printRejects(cmd.OutOrStdout(), list)
 		},
 	}
-	cmd.Flags().StringVar(&entity, "entity", "", "only this entity")
+	cmd.Flags().StringVar(&only, "entity", "", "only this entity")
 	addJSONFlag(cmd, &asJSON)
 	cmd.AddCommand(newRejectsRetryCmd())
 	return cmd
@@ -87,14 +88,6 @@ func printRejects(w io.Writer, list []store.RejectRecord) error {
 	return tw.Flush()
 }
 
-// pullEntityOf is the entity whose pull re-reads records of entity (actions come with tickets).
-func pullEntityOf(entity string) string {
-	if entity == hsync.Actions {
-		return hsync.Tickets
-	}
-	return entity
-}
-
 func newRejectsRetryCmd() *cobra.Command {
 	var entities []string
 	return withEntities(&cobra.Command{
@@ -106,8 +99,8 @@ func newRejectsRetryCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, e := range entities {
-				if !hsync.IsEntity(e) && e != hsync.Actions {
-					return fmt.Errorf("--entity %q: expected one of %s, actions", e, strings.Join(hsync.PullOrder, ", "))
+				if _, ok := entity.Lookup(e); !ok {
+					return fmt.Errorf("--entity %q: expected one of %s", e, strings.Join(entity.Names(entity.All()), ", "))
 				}
 			}
 			ctx := cmd.Context()
@@ -124,7 +117,7 @@ func newRejectsRetryCmd() *cobra.Command {
 					return err
 				}
 				for _, e := range cleared {
-					p := pullEntityOf(e)
+					p := entity.PulledWith(e)
 					if slices.Contains(pulls, p) || !hsync.IsEntity(p) {
 						continue
 					}

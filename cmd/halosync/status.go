@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
-	hsync "github.com/halosync/halosync/sync"
 )
 
 // statusReport is `halosync status` (and its --json form).
@@ -57,17 +57,9 @@ type endpointStatus struct {
 	FixHint     *string    `json:"fix_hint"`
 }
 
-// statusEntities is every entity status reports: the pulled ones, with actions after tickets.
-func statusEntities() []string {
-	var out []string
-	for _, e := range hsync.PullOrder {
-		out = append(out, e)
-		if e == hsync.Tickets {
-			out = append(out, hsync.Actions)
-		}
-	}
-	return out
-}
+// statusEntities is every entity status reports, in pull order (an entity read under a parent, such as
+// actions, right after its parent).
+func statusEntities() []string { return entity.Names(entity.All()) }
 
 func newStatusCmd() *cobra.Command {
 	var (

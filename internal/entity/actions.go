@@ -65,4 +65,6 @@ var Actions = declare(&Entity{
 	},
 	UpdatedAt: []string{"last_updated", "datetime"},
 	Create:    CreateParked,
+	Interval:  IntervalTickets,
+	Access:    "membership of the teams whose tickets should be mirrored (Configuration > Teams), and the application permission read:tickets (or scope all)",
 })

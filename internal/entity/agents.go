@@ -10,7 +10,7 @@ import "net/url"
 var Agents = declare(&Entity{
 	Name:     "agents",
 	Comment:  "Halo agents (technicians, GET /api/Agent). Agent id 1 is Halo's \"Unassigned\" placeholder, not a person.",
-	Order:    210,
+	Order:    150,
 	Path:     "/api/Agent",
 	Envelope: []string{"results", "agents"},
 	Paging:   Paged,
@@ -43,4 +43,5 @@ var Agents = declare(&Entity{
 	Generated: []string{"inactive"},
 	UpdatedAt: []string{"last_modified"},
 	Filter:    FullOnly,
+	Access:    "permission to view agents and teams (an admin agent, or Agent > Permissions), and scope all",
 })

@@ -7,7 +7,7 @@ import "net/url"
 var Clients = declare(&Entity{
 	Name:     "clients",
 	Comment:  "Halo customers (GET /api/Client, Area schema). One row per client id ever seen; rows deleted in Halo keep their last state with deleted_at set.",
-	Order:    220,
+	Order:    210,
 	Path:     "/api/Client",
 	Envelope: []string{"clients"},
 	Paging:   Paged,
@@ -35,6 +35,7 @@ var Clients = declare(&Entity{
 	UpdatedAt: []string{"alastupdate"},
 	Filter:    TryFilter,
 	Create:    CreateParked,
+	Access:    "\"Allow use of all Customers\" (Agent > Permissions), and the application permission read:customers (or scope all)",
 })
 
 // includeInactive makes the people and organisation lists include inactive

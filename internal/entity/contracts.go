@@ -16,11 +16,11 @@ var Contracts = declare(&Entity{
 			Comment: "Halo contract id (primary key)."},
 	},
 	Columns: []Column{
-		{Name: "client_id", Kind: Ref, Writable: true,
+		{Name: "client_id", Kind: Ref, Refers: "clients", Writable: true,
 			Comment: "Client (halo.clients.id)."},
 		{Name: "client_name", Kind: Text,
 			Comment: "Client name at the time of the last sync."},
-		{Name: "site_id", Kind: Ref, Writable: true,
+		{Name: "site_id", Kind: Ref, Refers: "sites", Writable: true,
 			Comment: "Site the contract is limited to (halo.sites.id); NULL when client-wide (Halo sends 0 or -1)."},
 		{Name: "ref", Kind: Text, Writable: true,
 			Comment: "Contract reference."},
@@ -43,4 +43,5 @@ var Contracts = declare(&Entity{
 	UpdatedAt: []string{"last_modified"},
 	Filter:    FullOnly,
 	Create:    CreateParked,
+	Access:    "access to contracts, \"Allow use of all Customers\", and the application permission read:contracts (or scope all)",
 })

@@ -28,9 +28,10 @@ type Entity struct {
 	// writes it (a test compares them).
 	Comment string
 	// Order places the entity in a complete cycle's pull order (All sorts by
-	// it): lookups first (100s), then agents and organisations (200s),
-	// records that reference them (300s), tickets (400s). Equal orders sort
-	// by Name.
+	// it; equal orders sort by Name): lookups first (below 200: statuses,
+	// agents, ...: small tables a first sync pulls before the recent
+	// tickets, see IsLookup), then organisations and people (200s), records
+	// that reference them (300s), tickets (400s).
 	Order int
 
 	// Path is Halo's list endpoint, e.g. "/api/Client". A record is read
@@ -92,6 +93,9 @@ type Entity struct {
 	// (tickets: last_update, then lastupdate, then flastupdate). Empty: the
 	// entity has none and halo_updated_at stays NULL.
 	UpdatedAt []string
+	// Interval says which of the worker's pull intervals schedules the
+	// entity's incremental pulls (HALOSYNC_INTERVAL_*).
+	Interval Interval
 	// Filter says how an incremental pull reads the entity (not set for an
 	// entity read under a Parent: its parent's pull decides what to read).
 	Filter Filter
@@ -99,6 +103,12 @@ type Entity struct {
 	// Create says how a locally inserted row is created in Halo without
 	// ever creating it twice. Only meaningful for pushable entities.
 	Create Create
+	// Access is what the API agent needs to see the entity, in the setup
+	// guides' words: halosync check's advice when the entity's list fails
+	// with 403 or answers no rows. Empty: the generic advice (the
+	// permissions for this area and scope all).
+	Access string
+
 	// ReadOnly entities refuse every local INSERT, UPDATE or DELETE with an
 	// error naming the table (invoices: Halo's financial records are not
 	// edited from the mirror). An entity that is not ReadOnly and has no
@@ -126,6 +136,11 @@ type Column struct {
 	// pushed to Halo under Field (halosync.writable_columns is kept equal
 	// to the Writable columns of every declaration).
 	Writable bool
+	// Refers names the entity a Ref column points to (tickets.client_id:
+	// "clients"). When that entity is pushable, a push of this record first
+	// pushes the referenced record if it was created locally and is not in
+	// Halo yet (it has a temporary negative id).
+	Refers string
 	// Unset is what a push sends for a NULL, when it is not the kind's
 	// default ("" for text, 0 for numbers and references, false, and
 	// 1900-01-01 for times): tickets' agent_id sends 1, Halo's "Unassigned".
@@ -241,6 +256,22 @@ const (
 	// modified-since filter (contracts, agents, lookups) or their list rows
 	// carry no timestamp to advance a cursor with (users, halo-api.md §12.6).
 	FullOnly
+)
+
+// Interval names one of the worker's pull intervals.
+type Interval int
+
+const (
+	// IntervalCustomers (HALOSYNC_INTERVAL_CUSTOMERS, 15 minutes by
+	// default) is the default: clients, sites, users, assets, contracts,
+	// agents.
+	IntervalCustomers Interval = iota
+	// IntervalLookups (HALOSYNC_INTERVAL_LOOKUPS, an hour): configuration
+	// that rarely changes (statuses, ticket types, teams, priorities).
+	IntervalLookups
+	// IntervalTickets (HALOSYNC_INTERVAL_TICKETS, a minute): tickets and
+	// what is read with them.
+	IntervalTickets
 )
 
 // Create says how a push creates a record exactly once.

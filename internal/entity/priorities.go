@@ -33,5 +33,6 @@ var Priorities = declare(&Entity{
 		{Name: "responseunits", Kind: Text,
 			Comment: "Unit of responsetime as Halo sends it; NULL when Halo sent none."},
 	},
-	Filter: FullOnly,
+	Interval: IntervalLookups,
+	Filter:   FullOnly,
 })

@@ -49,6 +49,8 @@ func (e *Entity) validate() error {
 			return fmt.Errorf("column %q declared twice", c.Name)
 		case i < len(e.Keys) && !c.Kind.keyKind():
 			return fmt.Errorf("key column %q: a key is Integer, Text, TextKeep, Timestamp or Date", c.Name)
+		case c.Refers != "" && c.Kind != Ref:
+			return fmt.Errorf("column %q: Refers goes with Kind Ref", c.Name)
 		case c.Writable && e.ReadOnly:
 			return fmt.Errorf("column %q is Writable but the entity is ReadOnly", c.Name)
 		}
@@ -104,6 +106,15 @@ func sortByOrder(es []*Entity) {
 	})
 }
 
+// PulledWith names the entity whose pull reads records of name: its Parent
+// (actions: tickets), or name itself.
+func PulledWith(name string) string {
+	if e, ok := registry[name]; ok && e.Parent != "" {
+		return e.Parent
+	}
+	return name
+}
+
 // Lookup returns the declaration named name.
 func Lookup(name string) (*Entity, bool) {
 	e, ok := registry[name]
@@ -141,6 +152,11 @@ func (e *Entity) Pushable() bool {
 	}
 	return false
 }
+
+// IsLookup reports whether e is a lookup (Order below 200): a small table a
+// first sync pulls before the recent tickets, so analysts find tickets'
+// statuses, types, teams and agents from the start.
+func (e *Entity) IsLookup() bool { return e.Order < 200 }
 
 // Writable returns the names of e's Writable columns, in table order.
 func (e *Entity) Writable() []string {

@@ -4,7 +4,7 @@ package entity
 var Sites = declare(&Entity{
 	Name:     "sites",
 	Comment:  "Halo sites, the locations of a client (GET /api/Site).",
-	Order:    230,
+	Order:    220,
 	Path:     "/api/Site",
 	Envelope: []string{"sites"},
 	Paging:   Paged,
@@ -16,7 +16,7 @@ var Sites = declare(&Entity{
 	Columns: []Column{
 		{Name: "name", Kind: TextKeep, Writable: true,
 			Comment: "Site name."},
-		{Name: "client_id", Kind: Ref, Writable: true,
+		{Name: "client_id", Kind: Ref, Refers: "clients", Writable: true,
 			Comment: "Owning client (halo.clients.id). Halo sends it as a decimal (12.0); stored as an integer."},
 		{Name: "client_name", Kind: Text,
 			Comment: "Owning client's name at the time of the last sync."},
@@ -34,4 +34,5 @@ var Sites = declare(&Entity{
 	UpdatedAt: []string{"slastupdate"},
 	Filter:    TryFilter,
 	Create:    CreateParked,
+	Access:    "\"Allow use of all Customers\" (Agent > Permissions), and the application permission read:customers (or scope all)",
 })

@@ -30,5 +30,6 @@ var Statuses = declare(&Entity{
 		{Name: "colour", Kind: Text,
 			Comment: "Display colour (hex)."},
 	},
-	Filter: FullOnly,
+	Interval: IntervalLookups,
+	Filter:   FullOnly,
 })

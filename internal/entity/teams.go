@@ -24,5 +24,7 @@ var Teams = declare(&Entity{
 			Comment: "Department the team belongs to."},
 	},
 	UpdatedAt: []string{"last_modified"},
+	Interval:  IntervalLookups,
 	Filter:    FullOnly,
+	Access:    "permission to view agents and teams (an admin agent, or Agent > Permissions), and scope all",
 })

@@ -27,5 +27,6 @@ var TicketTypes = declare(&Entity{
 		{Name: "inactive", Kind: Boolean,
 			Comment: "True when the type is marked inactive in Halo."},
 	},
-	Filter: FullOnly,
+	Interval: IntervalLookups,
+	Filter:   FullOnly,
 })

@@ -5,7 +5,7 @@ package entity
 var Users = declare(&Entity{
 	Name:     "users",
 	Comment:  "Halo end users / contacts of clients (GET /api/Users). Each site also has a \"General User\".",
-	Order:    240,
+	Order:    230,
 	Path:     "/api/Users",
 	Envelope: []string{"users"},
 	Paging:   Paged,
@@ -23,11 +23,11 @@ var Users = declare(&Entity{
 			Comment: "Surname."},
 		{Name: "emailaddress", Kind: Text, Writable: true,
 			Comment: "Primary email address."},
-		{Name: "site_id", Kind: Ref, Writable: true,
+		{Name: "site_id", Kind: Ref, Refers: "sites", Writable: true,
 			Comment: "Site the user belongs to (halo.sites.id). Halo sends it as a decimal; stored as an integer."},
 		{Name: "site_name", Kind: Text,
 			Comment: "Site name at the time of the last sync."},
-		{Name: "client_id", Kind: Ref, Writable: true,
+		{Name: "client_id", Kind: Ref, Refers: "clients", Writable: true,
 			Comment: "Client the user belongs to (halo.clients.id)."},
 		{Name: "client_name", Kind: Text,
 			Comment: "Client name at the time of the last sync."},
@@ -43,4 +43,5 @@ var Users = declare(&Entity{
 	UpdatedAt: []string{"ulastupdate"},
 	Filter:    FullOnly,
 	Create:    CreateParked,
+	Access:    "\"Allow use of all Customers\" (Agent > Permissions), and the application permission read:customers (or scope all)",
 })

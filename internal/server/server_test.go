@@ -27,6 +27,7 @@ import (
 
 	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/internal/server"
 	"github.com/halosync/halosync/internal/telemetry"
 	"github.com/halosync/halosync/internal/testdb"
@@ -374,7 +375,7 @@ func TestWebhookReachesMirror(t *testing.T) {
 	require.NoError(t, err)
 	st := store.New(pool)
 	puller := &hsync.Puller{Halo: hc, Store: st, OnRun: tel.Metrics.RecordRun}
-	_, err = puller.Pull(ctx, hsync.Tickets, false)
+	_, err = puller.Pull(ctx, entity.Tickets.Name, false)
 	require.NoError(t, err)
 
 	rc, err := jobs.NewClient(jobs.Config{Pool: pool, Puller: puller, Periodic: true, Workers: 1,
