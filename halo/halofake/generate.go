@@ -2,6 +2,7 @@ package halofake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,13 +19,28 @@ type Size struct {
 	ActionsPerTicket int // average, including the system "Rule Applied" action
 	Assets           int
 	Contracts        int
+	// The areas of issue 18 (halo-api-more.md); zero means none. Lookups (SLA, Category, Outcome,
+	// FieldInfo, Organisation, TopLevel) and InstanceInfo are there whatever the size.
+	Appointments  int
+	TimeEntries   int // /TimesheetEvent rows, spread over the TimesheetDays before the generation epoch
+	TimesheetDays int // /Timesheet: one row per (real) agent per day
+	Invoices      int // each with 1–4 lines
+	Items         int
+	Quotes        int // each with 1–3 lines
+	Suppliers     int
+	KBArticles    int
+	Attachments   int // spread over the tickets
 }
 
-// Presets.
+// Presets. The new areas stay modest next to the tickets, as on a real tenant (an MSP of 200k
+// tickets has thousands of invoices, not hundreds of thousands).
 var (
-	Small  = Size{Name: "small", Clients: 20, Sites: 60, Users: 150, Agents: 15, Tickets: 300, ActionsPerTicket: 3, Assets: 80, Contracts: 15}
-	Medium = Size{Name: "medium", Clients: 500, Sites: 1000, Users: 5000, Agents: 50, Tickets: 20000, ActionsPerTicket: 3, Assets: 2000, Contracts: 200}
-	Large  = Size{Name: "large", Clients: 5000, Sites: 10000, Users: 50000, Agents: 150, Tickets: 200000, ActionsPerTicket: 3, Assets: 20000, Contracts: 1000}
+	Small = Size{Name: "small", Clients: 20, Sites: 60, Users: 150, Agents: 15, Tickets: 300, ActionsPerTicket: 3, Assets: 80, Contracts: 15,
+		Appointments: 120, TimeEntries: 300, TimesheetDays: 14, Invoices: 60, Items: 40, Quotes: 25, Suppliers: 12, KBArticles: 30, Attachments: 80}
+	Medium = Size{Name: "medium", Clients: 500, Sites: 1000, Users: 5000, Agents: 50, Tickets: 20000, ActionsPerTicket: 3, Assets: 2000, Contracts: 200,
+		Appointments: 3000, TimeEntries: 4000, TimesheetDays: 30, Invoices: 1500, Items: 300, Quotes: 250, Suppliers: 60, KBArticles: 300, Attachments: 1500}
+	Large = Size{Name: "large", Clients: 5000, Sites: 10000, Users: 50000, Agents: 150, Tickets: 200000, ActionsPerTicket: 3, Assets: 20000, Contracts: 1000,
+		Appointments: 10000, TimeEntries: 15000, TimesheetDays: 60, Invoices: 5000, Items: 1000, Quotes: 1000, Suppliers: 150, KBArticles: 600, Attachments: 5000}
 )
 
 // ParseSize maps "small", "medium" or "large" (any case) to its preset.
@@ -88,21 +104,10 @@ func (s *Server) Generate(size Size) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.size = size
-	seed := s.opts.Seed
 	s.tables = newTables(s)
-
-	simple := func(t *table, n int, kind uint64, inactiveShare float64) {
-		recs := make([]record, n)
-		t.rows = make([]*record, n)
-		for i := range recs {
-			id := int64(i + 1)
-			r := newRNG(seed, kind+200, id)
-			born := ticks(r, genEpoch-3*year+r.int63n(3*year-day))
-			recs[i] = record{id: id, born: born, updated: ticks(r, born+r.int63n(genEpoch-born)), inactive: r.chance(inactiveShare)}
-			t.rows[i] = &recs[i]
-		}
-		t.nextID = int64(n) + 1
-	}
+	s.cf = map[cfKey]any{}
+	s.files = map[int64][]byte{}
+	simple := s.fill
 	simple(s.tables["client"], size.Clients, kClient, 0.05)
 	simple(s.tables["site"], size.Sites, kSite, 0.05)
 	simple(s.tables["users"], size.Users, kUser, 0.05)
@@ -112,15 +117,50 @@ func (s *Server) Generate(size Size) {
 	simple(s.tables["asset"], size.Assets, kAsset, 0.05)
 	simple(s.tables["clientcontract"], size.Contracts, kContract, 0)
 	for _, name := range []string{"status", "tickettype", "team", "priority"} {
-		t := s.tables[name]
-		defs := lookupDefs[name]
-		t.rows = make([]*record, len(defs))
-		for i, d := range defs {
-			t.rows[i] = &record{id: d.id, born: genEpoch - 3*year, updated: genEpoch - 3*year}
-			t.nextID = max(t.nextID, d.id+1)
+		ids := make([]int64, len(lookupDefs[name]))
+		for i, d := range lookupDefs[name] {
+			ids[i] = d.id
 		}
+		s.fixedRows(s.tables[name], ids)
 	}
 	s.generateTickets(size)
+	s.generateMore(size)
+}
+
+// fill gives t n records (ids 1..n) born in the three years before the epoch, updated since, a share of
+// them inactive; values come from the (seed, kind) stream.
+func (s *Server) fill(t *table, n int, kind uint64, inactiveShare float64) {
+	recs := make([]record, n)
+	t.rows = make([]*record, n)
+	for i := range recs {
+		id := int64(i + 1)
+		r := newRNG(s.opts.Seed, kind+200, id)
+		born := ticks(r, genEpoch-3*year+r.int63n(3*year-day))
+		recs[i] = record{id: id, born: born, updated: ticks(r, born+r.int63n(genEpoch-born)), inactive: r.chance(inactiveShare)}
+		t.rows[i] = &recs[i]
+	}
+	t.nextID = int64(n) + 1
+}
+
+// fixedRows gives a lookup table records with the given ids (sorted), born with the tenant.
+func (s *Server) fixedRows(t *table, ids []int64) {
+	slices.Sort(ids)
+	t.rows = make([]*record, len(ids))
+	for i, id := range ids {
+		t.rows[i] = &record{id: id, born: genEpoch - 3*year, updated: genEpoch - 3*year}
+		t.nextID = max(t.nextID, id+1)
+	}
+}
+
+// generateMore fills the areas of issue 18, each by its own file's generator.
+func (s *Server) generateMore(size Size) {
+	s.generateAppointments(size.Appointments)
+	s.generateTimeEntries(size.TimeEntries, size.TimesheetDays)
+	s.generateBilling(size)
+	s.generateKB(size.KBArticles)
+	s.generateConfig()
+	s.generateFieldInfo()
+	s.generateAttachments(size.Attachments)
 }
 
 func (s *Server) generateTickets(size Size) {
@@ -184,7 +224,8 @@ type lookupDef struct {
 var lookupDefs = map[string][]lookupDef{
 	"status": {{1, "New", 0, 1}, {2, "In Progress", 0, 2}, {3, "Action Required", 0, 3}, {4, "Waiting on User", 0, 4},
 		{5, "Waiting on Supplier", 0, 5}, {8, "On Hold", 0, 6}, {9, "Closed", 0, 8}, {21, "Resolved - Awaiting Confirmation", 0, 7}},
-	"tickettype": {{1, "Incident", 1, 0}, {3, "Service Request", 1, 0}, {4, "Problem", 2, 0}, {21, "Change Request", 2, 0}, {36, "General Purpose", 1, 0}},
+	"tickettype": {{1, "Incident", 1, 0}, {3, "Service Request", 1, 0}, {4, "Problem", 2, 0}, {21, "Change Request", 2, 0}, {36, "General Purpose", 1, 0},
+		{ttProject, "Project", 3, 0}, {ttTask, "Project Task", 3, 0}, {ttOpportunity, "Opportunity", 4, 0}},
 	"team": {{1, "1st Line Support", 1, 0}, {2, "2nd Line Support", 1, 0}, {5, "Projects", 2, 0}, {7, "Field Engineers", 1, 0},
 		{12, "Sales", 3, 0}, {26, "Service Desk", 1, 0}},
 	"priority": {{1, "Critical", 1, 1}, {2, "High", 2, 1}, {3, "Medium", 3, 1}, {4, "Low", 4, 1},

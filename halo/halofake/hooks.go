@@ -20,18 +20,26 @@ func (s *Server) mustTable(entity string) *table {
 // Records returns every record of an entity in its full (GET by id) shape, decoded the
 // encoding/json way (numbers are float64). Deleted tickets are included (deleted=true).
 // entity: "clients","sites","users","agents","tickets","actions","assets","contracts",
-// "statuses","ticket_types","teams","priorities" (API segments such as "Client" work too).
+// "statuses","ticket_types","teams","priorities", and the areas of issue 18: "appointments",
+// "time_entries" (id 0 in every rendered row; the hooks address them by internal id 1..n in start
+// order), "timesheets" (read-only), "invoices", "items", "quotes", "suppliers", "kb_articles",
+// "organisations", "top_levels", "slas", "categories", "outcomes", "custom_fields" (FieldInfo),
+// "attachments" (API segments such as "Client" or "TimesheetEvent" work too). Deleted appointments are
+// included.
 func (s *Server) Records(entity string) []map[string]any {
 	t := s.mustTable(entity)
 	s.mu.RLock()
 	var objs []obj
-	if t.api == "actions" {
+	switch t.api {
+	case "actions":
 		for _, tr := range s.tables["tickets"].rows {
 			for i := range tr.actions {
 				objs = append(objs, s.renderAction(tr.id, &tr.actions[i]))
 			}
 		}
-	} else {
+	case "timesheet": // derived from the time entries, not stored
+		objs = s.timesheetRows(-1<<63, 1<<63-1, nil)
+	default:
 		for _, r := range t.rows {
 			objs = append(objs, t.render(r, true))
 		}

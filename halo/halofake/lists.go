@@ -94,8 +94,16 @@ func timeRange(p params, fromKey, toKey string) (from, to int64, ok bool) {
 
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 	p := paramsOf(r.URL.Query())
+	if t.hangs != nil && t.hangs(p) {
+		<-r.Context().Done()
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if t.list != nil {
+		t.list(w, p)
+		return
+	}
 	switch t.api {
 	case "actions":
 		s.listActions(w, p)
@@ -134,17 +142,21 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 	}
 	total = s.recordCount(t, total)
 	if t.api == "tickets" && p.has("include_custom_fields") {
-		want := map[int64]bool{}
-		for _, f := range strings.Split(p["include_custom_fields"], ",") {
-			if n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64); err == nil {
-				want[n] = true
-			}
-		}
+		want := includeIDs(p["include_custom_fields"])
 		for i, row := range rows {
 			id, _ := row.get("id")
 			_, rec := t.find(id.(int64))
 			if rec != nil {
-				rows[i] = append(row, kv{"customfields", s.ticketCustomFields(rec, want)})
+				rows[i] = append(row, kv{"customfields", s.customFields("tickets", rec, want)})
+			}
+		}
+	}
+	if t.api == "asset" && p.flag("includeassetfields") {
+		for i, row := range rows {
+			id, _ := row.get("id")
+			_, rec := t.find(id.(int64))
+			if rec != nil {
+				rows[i] = s.assetFields(row, rec)
 			}
 		}
 	}
@@ -169,7 +181,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, t *table) {
 // schemas (swagger Faults_List, Site_List, Device_List, Uname_List, Users_List,
 // RequestType_List, Actions).
 var unpublishedListFields = map[string][]string{
-	"tickets":    {"deleted", "team_id", "details_html", "thirdpartynumber", "contract_id", "datecreated"},
+	"tickets": {"deleted", "team_id", "details_html", "thirdpartynumber", "contract_id", "datecreated",
+		"is_opportunity", "is_project"},
 	"site":       {"slastupdate", "datecreated"},
 	"asset":      {"dlastupdate", "last_modified"},
 	"agent":      {"last_modified"},
@@ -181,10 +194,14 @@ var unpublishedListFields = map[string][]string{
 // listRow renders rec as a list row.
 func (s *Server) listRow(t *table, rec *record) obj {
 	o := t.render(rec, false)
-	if s.opts.PublishedListRows {
-		for _, k := range unpublishedListFields[t.api] {
-			o.del(k)
-		}
+	if !s.opts.PublishedListRows {
+		return o
+	}
+	if known, ok := listSchemaFields[t.api]; ok {
+		return keepPublished(o, known)
+	}
+	for _, k := range unpublishedListFields[t.api] {
+		o.del(k)
 	}
 	return o
 }
@@ -216,7 +233,8 @@ func (s *Server) listFilter(t *table, p params) (func(*record) bool, bool) {
 	switch {
 	case t.api == "tickets":
 		deleted := p.flag("deleted") // deleted=true lists deleted tickets only (PS)
-		return func(r *record) bool { return r.deleted == deleted && inTime(r) }, true
+		area := s.areaFilter(p)      // /Opportunities and /Projects narrow only when asked (ticketareas.go)
+		return func(r *record) bool { return r.deleted == deleted && inTime(r) && (area == nil || area(r)) }, true
 	case t.api == "agent":
 		// API agents are listed only with includeapiagents=true (swagger /Agent).
 		disabled, unassigned, api := p.flag("includedisabled"), !p.isFalse("includeunassigned"), p.flag("includeapiagents")

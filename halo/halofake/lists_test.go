@@ -43,7 +43,7 @@ func TestEnvelopesAndBareArrays(t *testing.T) {
 		require.NotEmpty(t, r.array(t), p)
 	}
 	require.Len(t, f.get(t, "/api/Status").array(t), 8)
-	require.Len(t, f.get(t, "/api/TicketType").array(t), 5)
+	require.Len(t, f.get(t, "/api/TicketType").array(t), 8) // five service types, project, task, opportunity
 	require.Len(t, f.get(t, "/api/Team").array(t), 6)
 	prios := f.get(t, "/api/Priority").array(t)
 	require.Len(t, prios, 8)

@@ -67,13 +67,15 @@ func (s *Server) renderClient(r *record, full bool) obj {
 	if r.id <= int64(s.size.Sites) {
 		main = r.id
 	}
-	o := obj{{"id", r.id}, {"name", clientName(s.opts.Seed, r.id)}, {"toplevel_id", int64(1 + g.intn(3))},
-		{"toplevel_name", pick(g, []string{"UK", "EMEA", "Americas"})}, {"inactive", r.inactive},
+	tl := int64(1 + g.intn(len(topLevels)))
+	g.intn(len(topLevels)) // a draw the stream once spent on the name: later values stay as they were
+	o := obj{{"id", r.id}, {"name", clientName(s.opts.Seed, r.id)}, {"toplevel_id", tl},
+		{"toplevel_name", topLevels[tl-1]}, {"inactive", r.inactive},
 		{"colour", pick(g, colours)}, {"is_vip", g.chance(0.1)}, {"main_site_id", main},
 		{"messagegroup_id", int64(-1)}, {"default_mailbox_id", int64(0)}, {"xeroid", ""},
 		{"datecreated", naive(r.born)}, {"alastupdate", naive(r.updated)}}
 	if full {
-		o = append(o, kv{"customfields", []obj{}}, kv{"custombuttons", []obj{}}, kv{"confirmemail", int64(1)},
+		o = append(o, kv{"customfields", s.customFields("client", r, nil)}, kv{"custombuttons", []obj{}}, kv{"confirmemail", int64(1)},
 			kv{"override_org_name", ""}, kv{"createdfrom_id", int64(0)}, kv{"monthlyreportinclude", false})
 	}
 	return finish(o, r)
@@ -91,7 +93,8 @@ func (s *Server) renderSite(r *record, full bool) obj {
 		{"slastupdate", naive(r.updated)}}
 	if full {
 		o = append(o, kv{"contractlastchecked", sentinel1899}, kv{"geocoord1", f1(0)}, kv{"geocoord2", f1(0)},
-			kv{"isinvoicesite", true}, kv{"defaultstocklocation", int64(-1)}, kv{"linked_organisation_id", int64(1)})
+			kv{"isinvoicesite", true}, kv{"defaultstocklocation", int64(-1)}, kv{"linked_organisation_id", int64(1)},
+			kv{"customfields", s.customFields("site", r, nil)})
 	}
 	return finish(o, r)
 }
@@ -117,7 +120,7 @@ func (s *Server) renderUser(r *record, full bool) obj {
 		{"messagegroup_id", int64(-1)}, {"sitetimezone", ""}, {"use", "user"}, {"client_id", c},
 		{"overridepdftemplatequote", int64(-1)}}
 	if full {
-		o = append(o, kv{"customfields", []obj{}}, kv{"custombuttons", []obj{}}, kv{"datecreated", naive(r.born)})
+		o = append(o, kv{"customfields", s.customFields("users", r, nil)}, kv{"custombuttons", []obj{}}, kv{"datecreated", naive(r.born)})
 		for _, k := range userFlags {
 			o = append(o, kv{k, false})
 		}
@@ -182,7 +185,7 @@ func (s *Server) ticketRefs(id int64) (ticketRefs, *rng) {
 		t.agent = 2 + g.int63n(int64(n-2))
 	}
 	t.status = pick(g, lookupDefs["status"])
-	t.ttype = pick(g, lookupDefs["tickettype"])
+	t.ttype = pick(g, lookupDefs["tickettype"][:5]) // the service types; projects and opportunities: ticketareas.go
 	t.team = pick(g, lookupDefs["team"])
 	t.prio = int64(1 + g.intn(4))
 	t.sla = int64(1 + g.intn(2))
@@ -220,6 +223,9 @@ func (s *Server) renderTicket(r *record, full bool) obj {
 	}
 	o = append(o, kv{"datecreated", datecreated}, kv{"reference", fmt.Sprintf("IN-%07d", r.id)},
 		kv{"use", "ticket"}, kv{"details_html", html}, kv{"last_update", tz(r.updated)})
+	for _, e := range s.ticketAreaFields(r, t.ttype.id) {
+		o.set(e.k, e.v)
+	}
 	if full {
 		pd, _ := lookupByID("priority", t.prio+4*(t.sla-1))
 		o = append(o, kv{"sla_name", []string{"", "Incident SLA", "Gold SLA"}[t.sla]},
@@ -228,7 +234,7 @@ func (s *Server) renderTicket(r *record, full bool) obj {
 			kv{"guid", newRNG(s.opts.Seed, kTicket+50, r.id).guid()}, kv{"changeseq", 250000 + r.id},
 			kv{"takenby", "Admin"}, kv{"auditdate", sentinel1899}, kv{"thirdpartynumber", ""},
 			kv{"child_count", int64(0)}, kv{"attachment_count", int64(0)}, kv{"impact", int64(0)}, kv{"urgency", int64(0)},
-			kv{"starttime", "00:00:00"}, kv{"customfields", s.ticketCustomFields(r, nil)},
+			kv{"starttime", "00:00:00"}, kv{"customfields", s.customFields("tickets", r, nil)},
 			kv{"tags", []obj{}}, kv{"top_level_id", int64(1)}, kv{"_canupdate", true})
 	}
 	o = finish(o, r)
@@ -244,36 +250,6 @@ func (s *Server) renderTicket(r *record, full bool) obj {
 func (s *Server) userEmail(id int64) string {
 	f, l := personName(s.opts.Seed, kUser, id)
 	return emailFor(f, l, id, "example.com")
-}
-
-// ticketCustomFields renders the ticket's custom fields; only ids in want when want is
-// non-nil (include_custom_fields).
-func (s *Server) ticketCustomFields(r *record, want map[int64]bool) []obj {
-	g := newRNG(s.opts.Seed, kTicket+60, r.id)
-	impact := []string{"", "Whole Company", "Department", "Single User Affected"}
-	iv := int64(1 + g.intn(3))
-	uv := int64(1 + g.intn(3))
-	d := time.Unix(0, r.born).UTC()
-	all := []obj{
-		{{"id", int64(165)}, {"name", "CFimpact"}, {"label", "Impact"}, {"type", int64(2)}, {"value", iv}, {"display", impact[iv]}},
-		{{"id", int64(166)}, {"name", "CFurgency"}, {"label", "Urgency"}, {"type", int64(2)}, {"value", uv}, {"display", []string{"", "High", "Medium", "Low"}[uv]}},
-		{{"id", int64(174)}, {"name", "CFChangeActualStartDateTime"}, {"label", "Actual Start Date/Time"}, {"type", int64(4)},
-			{"value", d.Format("2006-01-02T15:04:05")}, {"display", d.Format("02/01/2006")}},
-		{{"id", int64(206)}, {"name", "CFService"}, {"label", "Service"}, {"type", int64(2)}, {"value", int64(0)}, {"display", ""}},
-	}
-	if want == nil {
-		return all
-	}
-	var out []obj
-	for _, f := range all {
-		if id, _ := f.get("id"); want[id.(int64)] {
-			out = append(out, f)
-		}
-	}
-	if out == nil {
-		out = []obj{}
-	}
-	return out
 }
 
 const systemNote = "Matched Rules Changed: Add default 1st line support group to new ticket"
@@ -334,10 +310,17 @@ func (s *Server) renderAsset(r *record, full bool) obj {
 		{"status_name", []string{"Active", "In Stock", "Retired"}[si]},
 		{"inactive", r.inactive}, {"dlastupdate", naive(r.updated)}}
 	if full { // the list omits empty fields that GET by id includes (§12.9)
-		o = append(o, kv{"key_field2", ""}, kv{"key_field3", ""}, kv{"users", []obj{}}, kv{"fields", []obj{}},
-			kv{"customfields", []obj{}}, kv{"last_modified", naive(r.updated)})
+		o = append(o, kv{"key_field2", ""}, kv{"key_field3", ""}, kv{"users", []obj{}})
+		o = s.assetFields(o, r)
+		o = append(o, kv{"last_modified", naive(r.updated)})
 	}
 	return finish(o, r)
+}
+
+// assetFields appends an asset's fields and customfields: GET by id always, list rows only with
+// includeassetfields=true (halo-api.md §12.9).
+func (s *Server) assetFields(o obj, r *record) obj {
+	return append(o, kv{"fields", []obj{}}, kv{"customfields", s.customFields("asset", r, nil)})
 }
 
 func (s *Server) renderContract(r *record, full bool) obj {
@@ -369,7 +352,7 @@ func (s *Server) renderStatus(r *record, _ bool) obj {
 
 func (s *Server) renderTicketType(r *record, _ bool) obj {
 	d, _ := lookupByID("tickettype", r.id)
-	return finish(obj{{"id", r.id}, {"name", d.name}, {"use", "ticket"}, {"group_id", d.n1}, {"visible", true},
+	return finish(obj{{"id", r.id}, {"name", d.name}, {"use", ttUse(r.id)}, {"group_id", d.n1}, {"visible", true},
 		{"inactive", false}}, r)
 }
 

@@ -20,6 +20,16 @@ const (
 	kContract
 	kLookup
 	kWebhook
+	kCustom
+	kAppointment
+	kTimeEntry
+	kInvoice
+	kItem
+	kQuote
+	kSupplier
+	kKB
+	kAttachment
+	kTicketArea
 )
 
 func newRNG(seed int64, kind uint64, id int64) *rng {

@@ -44,12 +44,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
 		unauthorized(w)
 		return
 	}
+	if parts[0] == "instanceinfo" && len(parts) == 1 && r.Method == http.MethodGet {
+		s.serveInstanceInfo(w)
+		return
+	}
 	t := s.tables[parts[0]]
+	if t == nil {
+		t = s.ticketArea(parts[0]) // /Opportunities and /Projects are the ticket table
+	}
 	if t == nil || len(parts) > 2 {
 		writeJSON404(w)
 		return
 	}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if parts[0] == "opportunities" && s.opts.NoSalesModule {
+		w.WriteHeader(http.StatusForbidden) // an agent without the Sales module: 403, empty body (HC)
+		return
+	}
 	if !tok.covers(t.scope, write) || s.forbidden(t) {
 		writeJSONStatus(w, http.StatusForbidden, "You do not have permission to access this resource.")
 		return
@@ -68,8 +79,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
 		s.serveList(w, r, t)
 	case r.Method == http.MethodGet:
 		s.serveGet(w, r, t, id)
+	case r.Method == http.MethodPost && len(parts) == 1 && t.readOnly != "":
+		badRequest(w, t.readOnly)
 	case r.Method == http.MethodPost && len(parts) == 1:
-		s.servePost(w, r, t)
+		s.servePost(w, r, t, parts[0])
 	case r.Method == http.MethodPost:
 		// Only the collection accepts writes (§7.1: the fake may reject other forms).
 		badRequest(w, "POST requests must be sent to the collection with a JSON array body")
@@ -100,9 +113,17 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, t *table, id i
 		return
 	}
 	_, rec := t.find(id)
-	if rec == nil {
+	if rec == nil || (rec.deleted && t.api != "tickets") {
 		writeJSON404(w)
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, t.render(rec, true))
+	if t.get != nil {
+		t.get(w, rec)
+		return
+	}
+	o := t.render(rec, true)
+	if t.api == "fieldinfo" {
+		o = fieldInfoDetails(o, paramsOf(r.URL.Query()))
+	}
+	writeJSONStatus(w, http.StatusOK, o)
 }

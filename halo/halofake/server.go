@@ -40,10 +40,22 @@ type Options struct {
 	// last_modified on assets, no last_modified on agents, no who on actions,
 	// no inactive on ticket types. GET by id still returns the full record.
 	PublishedListRows bool
-	WebhookURL        string // deliver webhooks on ticket changes when set
-	WebhookSecret     string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
-	Seed              int64
-	Now               func() time.Time // server clock; default time.Now
+	// AppointmentNewIDOnUpdate: a POST updating an appointment answers with a new id and the old id is
+	// gone, as a live Halo did (django-psa commit 221315d deletes the old local row).
+	AppointmentNewIDOnUpdate bool
+	// NoSalesModule: the API agent lacks the Sales module, so /api/Opportunities answers 403 with an
+	// empty body (halo-api-more.md, HC).
+	NoSalesModule bool
+	// KBUnpagedHang: /api/KBArticle without page_no never answers (the live sweep's call timed out at
+	// 15 s); the client's timeout ends the request. Off: it answers every article in one body.
+	KBUnpagedHang bool
+	// AttachmentsUnscoped: GET /api/Attachment without ticket_id lists every attachment. Off (the
+	// default): an empty envelope, as tenants answered unscoped calls (halo-api-more.md).
+	AttachmentsUnscoped bool
+	WebhookURL          string // deliver webhooks on ticket changes when set
+	WebhookSecret       string // sign deliveries: header Token = base64(HMAC-SHA256(secret, body))
+	Seed                int64
+	Now                 func() time.Time // server clock; default time.Now
 }
 
 // RequestLog is one request as the fake saw it.
@@ -58,9 +70,12 @@ type RequestLog struct {
 type Server struct {
 	opts Options
 
-	mu     sync.RWMutex // guards tables and size
-	tables map[string]*table
-	size   Size
+	mu         sync.RWMutex // guards tables, size, cf, appVersion and files
+	tables     map[string]*table
+	size       Size
+	cf         map[cfKey]any    // custom field values written through POST or the hooks
+	appVersion string           // /InstanceInfo app_version
+	files      map[int64][]byte // attachment bytes uploaded through POST (data_base64)
 
 	authMu sync.Mutex
 	tokens map[string]*token
@@ -94,7 +109,8 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, tokens: map[string]*token{}, faultR: newRNG(opts.Seed, 999, 0)}
+	s := &Server{opts: opts, tokens: map[string]*token{}, faultR: newRNG(opts.Seed, 999, 0),
+		cf: map[cfKey]any{}, appVersion: defaultAppVersion, files: map[int64][]byte{}}
 	s.tables = newTables(s)
 	s.limiter = newRateLimiter(opts.RateLimit, opts.RateWindow)
 	s.hooks = newWebhooks(s)

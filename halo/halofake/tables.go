@@ -1,6 +1,7 @@
 package halofake
 
 import (
+	"net/http"
 	"sort"
 	"strings"
 )
@@ -16,6 +17,20 @@ type table struct {
 	rows     []*record
 	nextID   int64
 	render   func(r *record, full bool) obj
+	// list serves GET on the collection when the area's listing has its own rules (the areas of
+	// issue 18: paging only with page_no, ignored paging, bounds); nil = serveList's generic listing.
+	list func(w http.ResponseWriter, p params)
+	// hangs says a list request is never answered (a live timeout); the client's own timeout ends it.
+	hangs func(p params) bool
+	// get serves GET by id when it is not the rendered record (an attachment's file bytes).
+	get func(w http.ResponseWriter, rec *record)
+	// readOnly, when set, is the 400 message a POST gets (Halo offers no upsert there).
+	readOnly string
+	// create checks a new record's fields (Halo's validation on create); nil accepts any.
+	create func(fields obj, index int) *writeError
+	// onWrite runs after a create or update merged fields into rec: it keeps the stored core (born,
+	// inactive…) in step with written fields the area filters on (an appointment's start_date).
+	onWrite func(rec *record, fields obj)
 }
 
 func newTables(s *Server) map[string]*table {
@@ -33,12 +48,26 @@ func newTables(s *Server) map[string]*table {
 		{api: "team", name: "teams", lastUpd: "last_modified", render: s.renderTeam},
 		{api: "priority", name: "priorities", render: s.renderPriority},
 	}
+	ts = append(ts, s.moreTables()...)
 	m := make(map[string]*table, len(ts))
 	for _, t := range ts {
 		t.nextID = 1
 		m[t.api] = t
 	}
 	return m
+}
+
+// moreTables are the areas added with issue 18 (halo-api-more.md), each defined in its own file.
+func (s *Server) moreTables() []*table {
+	return []*table{
+		s.appointmentTable(),
+		s.timeEntryTable(), s.timesheetTable(),
+		s.invoiceTable(), s.itemTable(), s.quoteTable(), s.supplierTable(),
+		s.kbTable(),
+		s.organisationTable(), s.topLevelTable(), s.slaTable(), s.categoryTable(), s.outcomeTable(),
+		s.fieldInfoTable(),
+		s.attachmentTable(),
+	}
 }
 
 // tableByName resolves a hook entity name ("tickets", "clients", "ticket_types") or an

@@ -82,7 +82,9 @@ func asBool(v any) bool {
 }
 
 // servePost upserts a JSON array of records (§7.1) and answers 201 with the saved object.
-func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table) {
+// area is the path segment it came on: "opportunities" and "projects" write the ticket table with
+// their area's defaults.
+func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table, area string) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if err != nil {
 		badRequest(w, "could not read the request body")
@@ -110,7 +112,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table) {
 			werr = &writeError{http.StatusBadRequest, obj{{fmt.Sprintf("[%d]", i), "Each element must be a JSON object."}}}
 			break
 		}
-		out, evs, e := s.upsert(t, dropUnknown(t, toObj(m)), i)
+		out, evs, e := s.upsert(t, areaDefaults(area, dropUnknown(t, toObj(m))), i)
 		if e != nil {
 			werr = e
 			break
@@ -162,11 +164,14 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 	id, _ := asInt(idv)
 	fields := obj{}
 	var inactive *bool
+	var custom any // a customfields array: stored per field, not as the record's key (customfields.go)
 	for _, e := range in {
 		switch {
 		case e.k == "inactive" || (t.api == "agent" && e.k == "isdisabled"):
 			b := asBool(e.v)
 			inactive = &b
+		case strings.EqualFold(e.k, "customfields"):
+			custom = e.v
 		case !serverManaged(e.k):
 			fields = append(fields, e)
 		}
@@ -174,7 +179,7 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 	now := s.stamp()
 	if hasID && id > 0 {
 		_, rec := t.find(id)
-		if rec == nil {
+		if rec == nil || (rec.deleted && t.api != "tickets") {
 			return nil, nil, notFound(t.name, id)
 		}
 		rec.over.merge(fields)
@@ -183,6 +188,14 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 		}
 		if inactive != nil {
 			rec.inactive = *inactive
+		}
+		if custom != nil {
+			if werr := s.setCustomFields(t, rec.id, custom, index); werr != nil {
+				return nil, nil, werr
+			}
+		}
+		if t.onWrite != nil {
+			t.onWrite(rec, fields)
 		}
 		name := "ticket updated"
 		if t.api == "tickets" {
@@ -197,6 +210,9 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 			}
 		}
 		rec.updated = now
+		if t.api == "appointment" && s.opts.AppointmentNewIDOnUpdate {
+			rec = s.renumber(t, rec)
+		}
 		out := t.render(rec, true)
 		var evs []event
 		if t.api == "tickets" {
@@ -213,9 +229,22 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 	if t.api == "priority" {
 		return nil, nil, invalid("Priorities cannot be created through the API")
 	}
+	if t.create != nil {
+		if werr := t.create(fields, index); werr != nil {
+			return nil, nil, werr
+		}
+	}
 	rec := &record{id: t.nextID, born: now, updated: now, over: fields}
 	if inactive != nil {
 		rec.inactive = *inactive
+	}
+	if custom != nil {
+		if werr := s.setCustomFields(t, rec.id, custom, index); werr != nil {
+			return nil, nil, werr
+		}
+	}
+	if t.onWrite != nil {
+		t.onWrite(rec, fields)
 	}
 	var evs []event
 	if t.api == "tickets" {
@@ -344,8 +373,13 @@ func (s *Server) remove(t *table, id, ticketID int64) ([]event, *writeError) {
 		return []event{{name: "ticket deleted", message: fmt.Sprintf("Ticket ID: %07d has been deleted.", id), ticketID: id, ticket: out}}, nil
 	}
 	i, rec := t.find(id)
-	if rec == nil {
+	if rec == nil || rec.deleted {
 		return nil, notFound(t.name, id)
+	}
+	if t.api == "appointment" { // listed again with includedeleted=true
+		rec.deleted = true
+		rec.updated = now
+		return nil, nil
 	}
 	t.remove(i)
 	return nil, nil
