@@ -15,6 +15,9 @@ var Appointments = declare(&Entity{
 	Path:     "/api/Appointment",
 	Envelope: []string{"appointments"},
 	Paging:   Paged,
+	// Incremental pulls read the appointments of the last month and the
+	// year ahead, where changes happen; the full interval walks them all.
+	Bounds: &Bounds{From: "start_date", To: "end_date", Column: "start_date", Recent: 31 * day, Ahead: 366 * day},
 	Keys: []Column{
 		{Name: "id", Kind: Integer,
 			Comment: "Halo appointment id (primary key). Halo may answer an update with a new id (a recurring occurrence split off): the row then moves to the new id."},
@@ -60,6 +63,6 @@ var Appointments = declare(&Entity{
 			Comment: "Online meeting link (Teams and the like); NULL when none."},
 	},
 	UpdatedAt: []string{"last_modified"},
-	Filter:    FullOnly,
+	Filter:    ByWindow,
 	Create:    CreateParked,
 })

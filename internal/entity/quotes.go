@@ -38,5 +38,8 @@ var Quotes = declare(&Entity{
 	},
 	UpdatedAt: []string{"last_update_time"},
 	Filter:    FullOnly,
-	Create:    CreateParked,
+	// Billing records change a few times a day: an hourly full walk keeps
+	// them fresh at a fraction of the request budget.
+	Interval: IntervalLookups,
+	Create:   CreateParked,
 })

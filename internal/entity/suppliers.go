@@ -37,5 +37,8 @@ var Suppliers = declare(&Entity{
 			Comment: "True when the supplier is marked inactive in Halo (not a deletion)."},
 	},
 	Filter: FullOnly,
-	Create: CreateParked,
+	// Billing records change a few times a day: an hourly full walk keeps
+	// them fresh at a fraction of the request budget.
+	Interval: IntervalLookups,
+	Create:   CreateParked,
 })

@@ -19,7 +19,10 @@ var TimesheetEvents = declare(&Entity{
 	Order:   430,
 	Path:    "/api/TimesheetEvent",
 	Paging:  DateBounded,
-	Bounds:  &Bounds{From: "start_date", To: "end_date"},
+	// Incremental pulls re-read the last month (time is logged and
+	// corrected after the fact); the full interval walks every month of the
+	// configured history.
+	Bounds: &Bounds{From: "start_date", To: "end_date", Column: "start_date", Recent: 31 * day, Ahead: day},
 	Keys: []Column{
 		{Name: "entry_key", Kind: Text,
 			Comment: "Primary key made by halosync, since Halo's id is always 0: 'ticket/<ticket_id>/<action_number>' for time logged on a ticket action (join halo.actions ON (ticket_id, id) = (ticket_id, action_number)), else 'agent/<agent_id>/<start_date, UTC RFC 3339>/<event_type>'. Two entries of one agent of the same type starting at the same second are one row."},
@@ -51,7 +54,7 @@ var TimesheetEvents = declare(&Entity{
 		{Name: "charge_type_name", Kind: Text,
 			Comment: "Charge type name of the time (the tenant's billing category), as Halo sends it."},
 	},
-	Filter:   FullOnly,
+	Filter:   ByWindow,
 	ReadOnly: true,
 })
 
@@ -75,3 +78,6 @@ func identifyTimeEntry(r Record) ([]any, error) {
 	}
 	return []any{fmt.Sprintf("agent/%d/%s/%d", agent, start.UTC().Format(time.RFC3339), kind)}, nil
 }
+
+// day is a calendar day's length in UTC, for window bounds.
+const day = 24 * time.Hour

@@ -10,7 +10,7 @@ var Timesheets = declare(&Entity{
 	Order:   440,
 	Path:    "/api/Timesheet",
 	Paging:  DateBounded,
-	Bounds:  &Bounds{From: "start_date", To: "end_date"},
+	Bounds:  &Bounds{From: "start_date", To: "end_date", Column: "date", Recent: 31 * day, Ahead: day},
 	Keys: []Column{
 		{Name: "agent_id", Kind: Integer,
 			Comment: "Agent (halo.agents.id). Part of the primary key."},
@@ -33,6 +33,6 @@ var Timesheets = declare(&Entity{
 		{Name: "workdayid", Kind: Ref,
 			Comment: "Workday (working-hours profile) id the day was measured against."},
 	},
-	Filter:   FullOnly,
+	Filter:   ByWindow,
 	ReadOnly: true,
 })
