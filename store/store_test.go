@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -105,7 +107,12 @@ func TestTables_MatchDatabase(t *testing.T) {
 		"bigint": store.TypeBigint, "boolean": store.TypeBoolean, "numeric": store.TypeNumeric,
 		"text": store.TypeText, "timestamp with time zone": store.TypeTimestamptz, "jsonb": "jsonb", "xid8": "xid8",
 	}
-	require.Len(t, store.Tables, 12)
+	// every halo table has a declaration, and every declaration its table
+	rows, err := b.store.Pool.Query(b.ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'halo'`)
+	require.NoError(t, err)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.ElementsMatch(t, tables, slices.Collect(maps.Keys(store.Tables)))
 	for entity, tbl := range store.Tables {
 		t.Run(entity, func(t *testing.T) {
 			require.Equal(t, entity, tbl.Entity)
@@ -162,12 +169,16 @@ func TestUpsert(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		for entity, tbl := range store.Tables {
-			keys := []any{haloInt(7)}
-			switch entity {
-			case "actions":
-				keys = []any{haloInt(7), haloInt(1)}
-			case "priorities":
-				keys = []any{"0f8fad5b-d9cb-469f-a165-70867728950e"}
+			var keys []any
+			for i, k := range tbl.Keys {
+				switch k.Type {
+				case store.TypeBigint:
+					keys = append(keys, haloInt(7-6*min(i, 1))) // (7), or (7, 1) for actions and lines
+				case store.TypeText:
+					keys = append(keys, "0f8fad5b-d9cb-469f-a165-70867728950e")
+				case store.TypeTimestamptz:
+					keys = append(keys, time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+				}
 			}
 			res := b.upsert(t, entity, zeroRow(tbl, keys, `{"id":7}`))
 			require.Equal(t, 1, res.Inserted, entity)

@@ -191,3 +191,190 @@ func TestTimeEntries(t *testing.T) {
 		require.Equal(t, 1, rowsOf(t, e, `SELECT count(*) FROM halo.timesheet_events WHERE entry_key = $1 AND deleted_at IS NOT NULL`, unique[1].key))
 	})
 }
+
+// TestTimesheets: one row per agent and day, keyed (agent_id, date), read by the same monthly windows.
+func TestTimesheets(t *testing.T) {
+	t.Parallel()
+	e := newBillingEnv(t, halofake.Options{Seed: 6})
+	want := map[string]bool{}
+	for _, r := range e.fake.Records("timesheets") {
+		day, err := time.Parse("2006-01-02T15:04:05", r["date"].(string))
+		require.NoError(t, err)
+		want[fmt.Sprintf("%d/%s", int64(r["agent_id"].(float64)), day.Format(time.DateOnly))] = true
+	}
+	require.NotEmpty(t, want)
+	start := time.Now().UTC()
+	run := e.pullOne(t, "timesheets", false)
+	windows := monthsCovering(start.Add(-history), start.Add(24*time.Hour))
+	require.Len(t, e.requestsTo("/api/timesheet"), windows)
+	require.Equal(t, int64(windows), run.Requests)
+	got := liveKeys(t, e, `SELECT agent_id || '/' || to_char(date AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM halo.timesheets WHERE deleted_at IS NULL`)
+	require.Equal(t, want, got)
+	require.Zero(t, rowsOf(t, e, `SELECT count(*) FROM halo.timesheets WHERE actual_hours IS NULL OR target_hours IS NULL`))
+
+	// A second full pull finds nothing changed and tombstones nothing.
+	run = e.pullOne(t, "timesheets", true)
+	require.Zero(t, run.Tombstoned)
+	require.Zero(t, run.Inserted+run.Updated)
+}
+
+// TestAppointments: paged walks that always send page_no (without it Halo returns every row); the
+// incremental pull reads the window around today, not the calendar's history; a complete walk tombstones
+// deleted appointments (Halo does not list them), a cut walk nothing.
+func TestAppointments(t *testing.T) {
+	t.Parallel()
+	e := newBillingEnv(t, halofake.Options{Seed: 7})
+	ctx := context.Background()
+	listed := 0
+	for _, r := range e.fake.Records("appointments") {
+		if r["deleted"] != true {
+			listed++
+		}
+	}
+	run := e.pullOne(t, "appointments", false)
+	reqs := e.requestsTo("/api/appointment")
+	require.Len(t, reqs, ceilDiv(listed, 100), "minimum: ⌈rows / 100⌉ pages")
+	for _, r := range reqs {
+		require.NotEmpty(t, r.Query.Get("page_no"), "every appointments request carries page_no")
+		require.Empty(t, r.Query.Get("includedeleted"))
+	}
+	require.Equal(t, int64(len(reqs)), run.Requests)
+	live := rowsOf(t, e, `SELECT count(*) FROM halo.appointments WHERE deleted_at IS NULL`)
+	require.Equal(t, int(run.Fetched), live)
+
+	t.Run("Incremental", func(t *testing.T) {
+		// Rescheduled to next week: the incremental window (last month, next year) reads it in one page.
+		var id int64
+		require.NoError(t, e.pool.QueryRow(ctx, `SELECT id FROM halo.appointments WHERE deleted_at IS NULL ORDER BY id LIMIT 1`).Scan(&id))
+		next := time.Now().UTC().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+		e.fake.Update("appointments", id, map[string]any{"start_date": next.Format("2006-01-02T15:04:05"),
+			"end_date": next.Add(time.Hour).Format("2006-01-02T15:04:05"), "subject": "Moved"})
+		run := e.pullOne(t, "appointments", false)
+		require.Equal(t, "incremental", run.Mode)
+		reqs := e.requestsTo("/api/appointment")
+		require.Len(t, reqs, 1)
+		require.NotEmpty(t, reqs[0].Query.Get("page_no"))
+		require.NotEmpty(t, reqs[0].Query.Get("start_date"))
+		require.Equal(t, int64(1), run.Fetched, "only the appointments of the window, not the calendar's history")
+		require.Equal(t, 1, rowsOf(t, e, `SELECT count(*) FROM halo.appointments WHERE id = $1 AND subject = 'Moved'`, id))
+	})
+
+	t.Run("Reconcile", func(t *testing.T) {
+		var gone, kept int64
+		require.NoError(t, e.pool.QueryRow(ctx, `SELECT min(id), max(id) FROM halo.appointments WHERE deleted_at IS NULL`).Scan(&gone, &kept))
+		e.fake.Delete("appointments", kept)
+		e.fake.Delete("appointments", gone)
+		cut := newEnvFor(t, e.fake, failing(t, e.fake, "/api/Appointment", 2), e.pool)
+		_, err := cut.puller.Pull(ctx, "appointments", true)
+		require.ErrorContains(t, err, "cut by the test")
+		require.Zero(t, rowsOf(t, e, `SELECT count(*) FROM halo.appointments WHERE deleted_at IS NOT NULL`), "a cut walk tombstones nothing")
+
+		// the next full pull goes on from where the cut walk stopped, and completes it
+		run := e.pullOne(t, "appointments", true)
+		require.Equal(t, int64(2), run.Tombstoned)
+		require.Equal(t, 2, rowsOf(t, e, `SELECT count(*) FROM halo.appointments WHERE id IN ($1, $2) AND deleted_at IS NOT NULL`, gone, kept))
+	})
+}
+
+// TestInvoices: invoices are walked in full with their lines (includelines=true), ⌈rows / 100⌉ requests; a
+// line gone from its invoice and the lines of a deleted invoice are tombstoned; both tables refuse edits.
+func TestInvoices(t *testing.T) {
+	t.Parallel()
+	e := newBillingEnv(t, halofake.Options{Seed: 8})
+	ctx := context.Background()
+	recs := e.fake.Records("invoices")
+	lines := 0
+	for _, r := range recs {
+		lines += len(r["lines"].([]any))
+	}
+	run := e.pullOne(t, "invoices", false)
+	reqs := e.requestsTo("/api/invoice")
+	require.Len(t, reqs, ceilDiv(len(recs), 100))
+	for _, r := range reqs {
+		require.Equal(t, "true", r.Query.Get("includelines"))
+	}
+	require.Equal(t, len(recs), rowsOf(t, e, `SELECT count(*) FROM halo.invoices WHERE deleted_at IS NULL`))
+	require.Equal(t, lines, rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE deleted_at IS NULL`))
+	require.Equal(t, len(recs), int(run.Fetched))
+	require.Zero(t, rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines l LEFT JOIN halo.invoices i ON i.id = l.ihid WHERE i.id IS NULL`))
+
+	t.Run("ReadOnly", func(t *testing.T) {
+		for _, sql := range []string{`UPDATE halo.invoices SET invoicenumber = 'X'`, `DELETE FROM halo.invoice_lines`,
+			`INSERT INTO halo.invoices (invoicenumber) VALUES ('X')`} {
+			_, err := e.pool.Exec(ctx, sql)
+			require.ErrorContains(t, err, "is read-only", sql)
+		}
+	})
+
+	t.Run("Reconcile", func(t *testing.T) {
+		// Invoice A loses a line in Halo; invoice B is deleted.
+		var a, b int64
+		require.NoError(t, e.pool.QueryRow(ctx, `SELECT min(ihid), max(ihid) FROM halo.invoice_lines WHERE ihid IN
+			(SELECT ihid FROM halo.invoice_lines GROUP BY ihid HAVING count(*) > 1)`).Scan(&a, &b))
+		require.NotEqual(t, a, b)
+		var keep []any
+		var dropped int64
+		for _, r := range e.fake.Records("invoices") {
+			if int64(r["id"].(float64)) == a {
+				ls := r["lines"].([]any)
+				keep = ls[1:]
+				dropped = int64(ls[0].(map[string]any)["id"].(float64))
+			}
+		}
+		e.fake.Update("invoices", a, map[string]any{"lines": keep})
+		e.fake.Delete("invoices", b)
+		bLines := rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE ihid = $1`, b)
+
+		run := e.pullOne(t, "invoices", true)
+		require.Equal(t, int64(1), run.Tombstoned)
+		require.Equal(t, 1, rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE (ihid, id) = ($1, $2) AND deleted_at IS NOT NULL`, a, dropped))
+		require.Equal(t, len(keep), rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE ihid = $1 AND deleted_at IS NULL`, a))
+		require.Equal(t, bLines, rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE ihid = $1 AND deleted_at IS NOT NULL`, b))
+		require.Equal(t, 1+bLines, rowsOf(t, e, `SELECT count(*) FROM halo.invoice_lines WHERE deleted_at IS NOT NULL`))
+	})
+}
+
+// TestBillingLists: items, suppliers and quotes (with their lines) are walked in ⌈rows / 100⌉ requests each,
+// inactive items and suppliers included; a quote row without its lines leaves the stored lines alone.
+func TestBillingLists(t *testing.T) {
+	t.Parallel()
+	e := newBillingEnv(t, halofake.Options{Seed: 9})
+	for _, c := range []struct {
+		entity, fake, path string
+		inactive           bool
+	}{
+		{"items", "items", "/api/item", true},
+		{"suppliers", "suppliers", "/api/supplier", true},
+		{"quotes", "quotes", "/api/quotation", false},
+	} {
+		t.Run(c.entity, func(t *testing.T) {
+			n := len(e.fake.Records(c.fake))
+			run := e.pullOne(t, c.entity, false)
+			reqs := e.requestsTo(c.path)
+			require.Len(t, reqs, ceilDiv(n, 100))
+			require.Equal(t, int64(len(reqs)), run.Requests)
+			for _, r := range reqs {
+				if c.inactive {
+					require.Equal(t, "true", r.Query.Get("includeinactive"))
+				}
+			}
+			require.Equal(t, n, rowsOf(t, e, `SELECT count(*) FROM halo.`+c.entity+` WHERE deleted_at IS NULL`))
+		})
+	}
+	lines := 0
+	for _, r := range e.fake.Records("quotes") {
+		lines += len(r["lines"].([]any))
+	}
+	require.Equal(t, lines, rowsOf(t, e, `SELECT count(*) FROM halo.quote_lines WHERE deleted_at IS NULL`))
+
+	// A quote listed without its lines (includelines not honoured) says nothing about them.
+	var q int64
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT min(qhid) FROM halo.quote_lines`).Scan(&q))
+	e.fake.Omit("quotes", q, "lines")
+	e.pullOne(t, "quotes", true)
+	require.Equal(t, lines, rowsOf(t, e, `SELECT count(*) FROM halo.quote_lines WHERE deleted_at IS NULL`))
+	// and one listed with an empty lines array has none left
+	e.fake.Update("quotes", q, map[string]any{"lines": []any{}})
+	e.pullOne(t, "quotes", true)
+	require.Zero(t, rowsOf(t, e, `SELECT count(*) FROM halo.quote_lines WHERE qhid = $1 AND deleted_at IS NULL`, q))
+}
