@@ -18,15 +18,17 @@ func (t *Table) RowOf(rec entity.Record) Row {
 		panic(fmt.Sprintf("store: a %s record stored as %s", rec.Entity().Name, t.Entity))
 	}
 	r := Row{Keys: rec.Keys, Values: rec.Values, Raw: rec.Raw, UpdatedAt: rec.UpdatedAt}
-	// Check raw now, on the caller's goroutine (see RowFrom).
+	// Check raw now, on the caller's goroutine: a pull builds rows on the
+	// goroutine that reads Halo, ahead of the one that stores them, so the
+	// check (a full pass over the JSON) leaves the storing path (issue 11).
 	r.rawCheck = &rawCheck{raw: r.Raw, err: CheckRaw(r.Raw)}
 	return r
 }
 
-// RowFrom builds a Row from column values by name: the table's keys and
+// RowFrom builds a Row from column values by name, for rows made by hand
+// (tests, tools; a pull's rows come from RowOf): the table's keys and
 // columns, plus "raw" ([]byte) and "halo_updated_at" (*time.Time or nil).
-// A missing or unknown column is a programming error and panics, so a
-// mapping that drifts from the schema fails the first test that uses it.
+// A missing or unknown column is a programming error and panics.
 func (t *Table) RowFrom(m map[string]any) Row {
 	r := Row{Keys: make([]any, len(t.Keys)), Values: make([]any, len(t.Columns))}
 	used := 0
@@ -64,10 +66,7 @@ func (t *Table) RowFrom(m map[string]any) Row {
 	if used != len(m) {
 		panic(fmt.Sprintf("store: %s row has %d values the table does not know", t.Entity, len(m)-used))
 	}
-	// Check raw now, on the caller's goroutine: a pull builds rows on the
-	// goroutine that reads Halo, ahead of the one that stores them, so the
-	// check (a full pass over the JSON) leaves the storing path (issue 11).
-	r.rawCheck = &rawCheck{raw: r.Raw, err: CheckRaw(r.Raw)}
+	r.rawCheck = &rawCheck{raw: r.Raw, err: CheckRaw(r.Raw)} // as RowOf does
 	return r
 }
 

@@ -3,9 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -100,67 +97,8 @@ func syncedAt(t *testing.T, b *testBundle, table string, id int64) (synced time.
 	return synced, deleted
 }
 
-func TestTables_MatchDatabase(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	pgType := map[string]string{
-		"bigint": store.TypeBigint, "boolean": store.TypeBoolean, "numeric": store.TypeNumeric,
-		"text": store.TypeText, "timestamp with time zone": store.TypeTimestamptz, "jsonb": "jsonb", "xid8": "xid8",
-	}
-	// every halo table has a declaration, and every declaration its table
-	rows, err := b.store.Pool.Query(b.ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'halo'`)
-	require.NoError(t, err)
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	require.NoError(t, err)
-	require.ElementsMatch(t, tables, slices.Collect(maps.Keys(store.Tables)))
-	for entity, tbl := range store.Tables {
-		t.Run(entity, func(t *testing.T) {
-			require.Equal(t, entity, tbl.Entity)
-			require.Equal(t, "halo."+entity, tbl.Name)
-
-			rows, err := b.store.Pool.Query(b.ctx, `SELECT column_name, data_type, is_generated = 'ALWAYS'
-FROM information_schema.columns WHERE table_schema = 'halo' AND table_name = $1 ORDER BY ordinal_position`, entity)
-			require.NoError(t, err)
-			type col struct {
-				Name, Type string
-				Generated  bool
-			}
-			got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[col])
-			require.NoError(t, err)
-
-			var want []col
-			for _, c := range append(append([]store.Column(nil), tbl.Keys...), tbl.Columns...) {
-				want = append(want, col{c.Name, c.Type, false})
-			}
-			for _, g := range tbl.Generated {
-				want = append(want, col{g, store.TypeBoolean, true})
-			}
-			want = append(want, col{"raw", "jsonb", false}, col{"halo_updated_at", store.TypeTimestamptz, false},
-				col{"synced_at", store.TypeTimestamptz, false}, col{"deleted_at", store.TypeTimestamptz, false},
-				col{"change_xid", "xid8", false})
-			for i := range got {
-				got[i].Type = pgType[got[i].Type]
-			}
-			// Later migrations append columns (ALTER TABLE … ADD COLUMN): the set must match, not the order.
-			byName := func(cs []col) func(i, j int) bool { return func(i, j int) bool { return cs[i].Name < cs[j].Name } }
-			sort.Slice(want, byName(want))
-			sort.Slice(got, byName(got))
-			require.Equal(t, want, got)
-
-			rows, err = b.store.Pool.Query(b.ctx, `SELECT a.attname FROM pg_index i
-JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`, tbl.Name)
-			require.NoError(t, err)
-			pk, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			require.NoError(t, err)
-			var wantPK []string
-			for _, k := range tbl.Keys {
-				wantPK = append(wantPK, k.Name)
-			}
-			require.Equal(t, wantPK, pk)
-		})
-	}
-}
+// The tables (store.Tables, built from the declarations) are checked against the catalogue by
+// internal/entity's TestDeclarationsMatchCatalogue.
 
 func TestUpsert(t *testing.T) {
 	t.Parallel()

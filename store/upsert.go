@@ -23,7 +23,7 @@ type Row struct {
 	Raw       []byte
 	UpdatedAt *time.Time
 
-	// rawCheck caches CheckRaw(Raw) when RowFrom built the row; it is ignored if Raw was replaced since.
+	// rawCheck caches CheckRaw(Raw) when RowOf or RowFrom built the row; it is ignored if Raw was replaced since.
 	rawCheck *rawCheck
 }
 

@@ -251,7 +251,7 @@ func (e *env) mirrorRows(ctx context.Context, entity string) (map[string]mirrorR
 
 // norm turns a row value (Go scalars, pointers, halo's named types, times) or a database value into a
 // comparable form: nil, int64, float64, bool, string, or a time as RFC 3339 text at Postgres' microseconds.
-// Empty text counts as NULL (the row mappers store Halo's "" as NULL).
+// Empty text counts as NULL (Text columns store Halo's "" as NULL, see internal/entity).
 func norm(v any) any {
 	if v == nil {
 		return nil

@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -134,4 +135,30 @@ func TestList_PerParentFillsTheParentKey(t *testing.T) {
 	require.Len(t, rows, 2)
 	require.Equal(t, []any{int64(7), int64(1)}, rows[0].Keys)
 	require.Equal(t, []any{int64(7), int64(2)}, rows[1].Keys)
+}
+
+func TestDecode_Identify(t *testing.T) {
+	t.Parallel()
+	// An entity whose Halo id is always 0 computes its key from its columns (not registered: a test value).
+	e := &Entity{Name: "test_events", Comment: "c", Path: "/api/X", Filter: FullOnly,
+		Keys: []Column{{Name: "event_key", Kind: Text, Comment: "c"}},
+		Columns: []Column{
+			{Name: "agent_id", Kind: Integer, Comment: "c"},
+			{Name: "start_date", Kind: Timestamp, Comment: "c"},
+		},
+		Identify: func(r Record) ([]any, error) {
+			start, ok := r.Value("start_date").(time.Time)
+			if !ok {
+				return nil, errors.New("no start_date")
+			}
+			return []any{KeyString([]any{r.Value("agent_id"), start})}, nil
+		},
+	}
+	require.NoError(t, e.validate())
+	e.index()
+	rec, err := e.Decode([]byte(`{"id":0,"agent_id":3,"start_date":"2025-01-02T03:04:05"}`))
+	require.NoError(t, err)
+	require.Equal(t, []any{"3/2025-01-02T03:04:05Z"}, rec.Keys)
+	_, err = e.Decode([]byte(`{"id":0,"agent_id":3}`))
+	require.ErrorContains(t, err, "no start_date")
 }

@@ -91,6 +91,9 @@ func (e *Entity) DecodeKeyed(raw json.RawMessage, known []any) (Record, error) {
 	rec := Record{entity: e, Raw: append(json.RawMessage(nil), raw...),
 		Keys: make([]any, len(e.Keys)), Values: make([]any, len(e.Columns))}
 	for i, c := range e.allColumns() {
+		if i < len(e.Keys) && e.Identify != nil {
+			continue // computed below
+		}
 		v, ok := obj.get(c.HaloField())
 		if !ok {
 			rec.absent = append(rec.absent, i)
