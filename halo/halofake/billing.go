@@ -199,18 +199,16 @@ func (s *Server) quoteLines(r *record) (any, f1) {
 	g := newRNG(s.opts.Seed, kQuote+50, r.id)
 	n := 1 + g.intn(3)
 	out := make([]obj, n)
-	{
-		for k := range n {
-			item := int64(0)
-			if s.size.Items > 0 {
-				item = 1 + g.int63n(int64(s.size.Items))
-			}
-			qty := float64(1 + g.intn(10))
-			price := float64(20 + g.intn(500))
-			out[k] = obj{{"id", r.id*100 + int64(k+1)}, {"ihid", r.id}, {"item_id", item},
-				{"name", products[int(item)%len(products)]}, {"quantity", f1(qty)}, {"baseprice", money(price)},
-				{"costprice", money(price * 0.6)}, {"net_total", money(qty * price)}}
+	for k := range n {
+		item := int64(0)
+		if s.size.Items > 0 {
+			item = 1 + g.int63n(int64(s.size.Items))
 		}
+		qty := float64(1 + g.intn(10))
+		price := float64(20 + g.intn(500))
+		out[k] = obj{{"id", r.id*100 + int64(k+1)}, {"ihid", r.id}, {"item_id", item},
+			{"name", products[int(item)%len(products)]}, {"quantity", f1(qty)}, {"baseprice", money(price)},
+			{"costprice", money(price * 0.6)}, {"net_total", money(qty * price)}}
 	}
 	total := money(sumKey(out, "net_total"))
 	if v, ok := r.over.get("lines"); ok {

@@ -398,3 +398,22 @@ func TestIncludeCustomFields(t *testing.T) {
 	require.Len(t, cfs, 2)
 	require.EqualValues(t, 165, cfs[0].(map[string]any)["id"])
 }
+
+// The areas of issue 18 are generated from the seed too, with the preset's counts.
+func TestGenerateNewAreasDeterministic(t *testing.T) {
+	a, b := New(Options{Seed: 7}), New(Options{Seed: 7})
+	a.Generate(Small)
+	b.Generate(Small)
+	for name, n := range map[string]int{"appointments": Small.Appointments, "time_entries": Small.TimeEntries,
+		"timesheets": (Small.Agents - 2) * Small.TimesheetDays, "invoices": Small.Invoices, "items": Small.Items,
+		"quotes": Small.Quotes, "suppliers": Small.Suppliers, "kb_articles": Small.KBArticles,
+		"attachments": Small.Attachments, "organisations": 1, "top_levels": 3, "slas": 2,
+		"categories": len(categoryDefs), "outcomes": len(outcomes) + 1, "custom_fields": len(cfDefs) + len(systemFields)} {
+		require.Len(t, a.Records(name), n, name)
+		require.Equal(t, a.Records(name), b.Records(name), name)
+	}
+	empty := New(Options{})
+	empty.Generate(Size{Clients: 2, Sites: 3, Users: 4, Agents: 3, Tickets: 5, ActionsPerTicket: 1})
+	require.Empty(t, empty.Records("appointments"), "a custom size without the new counts has none")
+	require.Len(t, empty.Records("slas"), 2, "lookups whatever the size")
+}

@@ -140,12 +140,15 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table, are
 	writeJSONStatus(w, http.StatusCreated, saved[len(saved)-1])
 }
 
-// serverManaged keys are never taken from the client.
-func serverManaged(k string) bool {
+// serverManaged keys are never taken from the client. ticket_id is a field of appointments, time
+// entries, attachments… but names the parent of an action and nothing on a ticket.
+func serverManaged(t *table, k string) bool {
 	switch k {
 	case "id", "last_update", "lastupdate", "flastupdate", "alastupdate", "slastupdate", "ulastupdate",
-		"dlastupdate", "last_modified", "deleted", "ticket_id":
+		"dlastupdate", "last_modified", "lastmodified", "last_update_time", "date_edited", "deleted":
 		return true
+	case "ticket_id":
+		return t.api == "tickets" || t.api == "actions"
 	}
 	return strings.HasPrefix(k, "_")
 }
@@ -172,7 +175,7 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 			inactive = &b
 		case strings.EqualFold(e.k, "customfields"):
 			custom = e.v
-		case !serverManaged(e.k):
+		case !serverManaged(t, e.k):
 			fields = append(fields, e)
 		}
 	}
@@ -282,7 +285,7 @@ func (s *Server) upsertAction(in obj, index int) (obj, []event, *writeError) {
 	}
 	fields := obj{}
 	for _, e := range in {
-		if !serverManaged(e.k) {
+		if !serverManaged(s.tables["actions"], e.k) {
 			fields = append(fields, e)
 		}
 	}
