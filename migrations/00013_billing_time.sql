@@ -356,7 +356,7 @@ BEGIN
         ('timesheets', 'none; always NULL'), ('invoices', 'last_modified'),
         ('invoice_lines', 'none: the invoice''s last_modified'), ('items', 'lastmodified'),
         ('quotes', 'last_update_time'), ('quote_lines', 'none: the quote''s last_update_time'),
-        ('suppliers', 'last_modified, sent only by GET by id: NULL here')) AS v(tbl, src)
+        ('suppliers', 'last_modified, which only GET by id carries: set by a push, NULL after a list pull')) AS v(tbl, src)
     LOOP
         EXECUTE format('COMMENT ON COLUMN halo.%I.raw IS %L', t.tbl,
             'The record exactly as last received from Halo (JSON). Typed columns are copied from it; fields without a column are only here.');

@@ -36,7 +36,10 @@ var Suppliers = declare(&Entity{
 		{Name: "inactive", Kind: BooleanOrNull, Writable: true,
 			Comment: "True when the supplier is marked inactive in Halo (not a deletion)."},
 	},
-	Filter: FullOnly,
+	// Only GET by id carries last_modified: the push reads it there to date
+	// Halo's side of a conflict; list rows leave halo_updated_at NULL.
+	UpdatedAt: []string{"last_modified"},
+	Filter:    FullOnly,
 	// Billing records change a few times a day: an hourly full walk keeps
 	// them fresh at a fraction of the request budget.
 	Interval: IntervalLookups,
