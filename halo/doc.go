@@ -5,10 +5,12 @@
 //
 //   - OAuth2 client credentials against <base>/auth/token, one shared token refreshed a
 //     minute before expiry, and exactly one refetch-and-retry on a 401;
-//   - one paging loop (pageinate=true, page_size ≤ 100, page_no from 1) that follows
-//     record_count, ignores short pages, stops on repeated pages and de-duplicates;
-//   - tolerant decoding (Int, Float, Bool, Time) of ids sent as 3, 3.0, -0.0 or "3",
-//     sentinel dates, and 0–7 fractional digits, with the raw record kept in Raw;
+//   - one paging loop, List (pageinate=true, page_size ≤ 100, page_no from 1), that follows
+//     record_count, ignores short pages, stops on repeated pages and de-duplicates, over
+//     any endpoint (an Endpoint and a Decoder: internal/entity supplies both from an
+//     entity's declaration), and one GET of a single record, Get;
+//   - tolerant decoders (Int, Float, Bool, Time) of ids sent as 3, 3.0, -0.0 or "3",
+//     sentinel dates, and 0–7 fractional digits;
 //   - typed errors (*AuthError, *ForbiddenError, *NotFoundError, *RateLimitedError,
 //     *ServerError, *ValidationError) and Classify, the one place that reads them into
 //     outcomes (wait, transient, auth, forbidden, not found, rejected) and, for the

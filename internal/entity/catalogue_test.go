@@ -21,8 +21,9 @@ var bookkeeping = map[string]string{
 // TestDeclarationsMatchCatalogue checks every declaration against the database the real migrations build:
 // its table exists with the declared COMMENT; every key and typed column exists with its kind's type and
 // exactly the declared COMMENT; generated columns are generated; the primary key is the declared key; the
-// table has no column the declaration does not know; every halo.* table has a declaration; and
-// halosync.writable_columns lists exactly the declared Writable columns.
+// table has no column the declaration does not know; it is wired like every mirror table (change stamp,
+// reader grant, halo.changes, and the push triggers when it is pushable); every halo.* table has a
+// declaration; and halosync.writable_columns lists exactly the declared Writable columns.
 func TestDeclarationsMatchCatalogue(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
@@ -94,6 +95,24 @@ WHERE i.indrelid = ('halo.' || quote_ident($1))::regclass AND i.indisprimary ORD
 				keys = append(keys, k.Name)
 			}
 			require.Equal(t, keys, pk, "primary key")
+
+			// The wiring every mirror table needs: its change stamp, the readers' grant, its rows in
+			// halo.changes; and for a pushable one, the push guard and the capture of local edits.
+			rows, err = pool.Query(ctx, `SELECT tgname::text FROM pg_trigger WHERE tgrelid = ('halo.' || quote_ident($1))::regclass AND NOT tgisinternal`, e.Name)
+			require.NoError(t, err)
+			triggers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			require.NoError(t, err)
+			require.Contains(t, triggers, "zz_halosync_stamp_change", "change_xid is stamped")
+			if e.Pushable() {
+				require.Contains(t, triggers, "halosync_guard", "local edits are checked")
+				require.Contains(t, triggers, "halosync_capture", "local edits are pushed")
+			}
+			var readable, inChanges bool
+			require.NoError(t, pool.QueryRow(ctx, `SELECT has_table_privilege('halosync_reader', ('halo.' || quote_ident($1))::regclass, 'SELECT'),
+       EXISTS (SELECT FROM pg_rewrite r JOIN pg_depend d ON d.objid = r.oid
+               WHERE r.ev_class = 'halo.changes'::regclass AND d.refobjid = ('halo.' || quote_ident($1))::regclass)`, e.Name).Scan(&readable, &inChanges))
+			require.True(t, readable, "halosync_reader may read halo.%s", e.Name)
+			require.True(t, inChanges, "halo.changes lists the rows of halo.%s", e.Name)
 
 			rows, err = pool.Query(ctx, `SELECT column_name FROM halosync.writable_columns WHERE entity = $1`, e.Name)
 			require.NoError(t, err)

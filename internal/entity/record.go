@@ -138,7 +138,9 @@ func (e *Entity) DecodeKeyed(raw json.RawMessage, known []any) (Record, error) {
 // members is a record's top-level JSON object, by field name.
 type members struct {
 	exact map[string]json.RawMessage
-	lower map[string]json.RawMessage // built on the first miss
+	// folded is built on the first miss: nil while unknown, empty when every
+	// name is already lower case (Halo's usual), so a miss is definite.
+	folded map[string]json.RawMessage
 }
 
 func object(raw json.RawMessage) (*members, error) {
@@ -154,18 +156,21 @@ func object(raw json.RawMessage) (*members, error) {
 }
 
 // get finds a field as encoding/json does: the exact name, else a
-// case-insensitive match. null counts as present.
+// case-insensitive match. null counts as present. Declared names are lower
+// case.
 func (m *members) get(name string) (json.RawMessage, bool) {
 	if v, ok := m.exact[name]; ok {
 		return v, true
 	}
-	if m.lower == nil {
-		m.lower = make(map[string]json.RawMessage, len(m.exact))
+	if m.folded == nil {
+		m.folded = map[string]json.RawMessage{}
 		for k, v := range m.exact {
-			m.lower[strings.ToLower(k)] = v
+			if l := strings.ToLower(k); l != k {
+				m.folded[l] = v
+			}
 		}
 	}
-	v, ok := m.lower[strings.ToLower(name)]
+	v, ok := m.folded[strings.ToLower(name)]
 	return v, ok
 }
 
