@@ -79,6 +79,15 @@ func (s *Server) appointmentRefs(r *record) apptRefs {
 		a.site = 1 + g.int63n(int64(s.size.Sites))
 		a.client = s.clientOfSite(a.site)
 	}
+	if v, ok := r.over.get("agents"); ok { // POST [{…, agents:[{id, use:"agent"}]}] names the owner first
+		if l, ok := v.([]any); ok && len(l) > 0 {
+			if m, ok := l[0].(map[string]any); ok {
+				if n, ok := asInt(m["id"]); ok {
+					a.agent = n
+				}
+			}
+		}
+	}
 	for _, f := range []struct {
 		k string
 		v *int64
@@ -135,7 +144,12 @@ func (s *Server) renderAppointment(r *record, full bool) obj {
 			kv{"complete_timetaken", f1(float64(end-r.born) / float64(time.Hour))},
 			kv{"agents", []obj{{{"id", a.agent}, {"name", s.agentNameOf(a.agent)}, {"use", "agent"}}}})
 	}
-	return finish(o, r)
+	o = finish(o, r)
+	if full {
+		o.set("agents", []obj{{{"id", a.agent}, {"name", s.agentNameOf(a.agent)}, {"use", "agent"}}})
+	}
+	o = drift(o, r, "online_meeting_url", "halo_recurring_master_id", "colour")
+	return withoutDetail(o, full, "agents", "note_html", "complete_date", "complete_timetaken")
 }
 
 // renumber moves an updated appointment to a new id, keeping what it renders: a live Halo answered an

@@ -13,16 +13,10 @@ import (
 // page_no it pages.
 func TestAppointmentsPageOnlyWithPageNo(t *testing.T) {
 	f := startFake(t, Options{})
-	all := len(f.Records("appointments"))
-	hidden := 0
-	f.mu.RLock()
-	for _, r := range f.tables["appointment"].rows {
-		if r.deleted {
-			hidden++
-		}
-	}
-	f.mu.RUnlock()
+	hidden := len(f.DeletedAppointments())
 	require.Positive(t, hidden, "some generated appointments are deleted")
+	all := len(f.Records("appointments")) + hidden
+	require.Equal(t, Small.Appointments, all)
 
 	m := f.get(t, "/api/Appointment?pageinate=true&page_size=10&count=5").json(t)
 	require.NotContains(t, m, "page_no")
@@ -82,6 +76,8 @@ func TestAppointmentWrites(t *testing.T) {
 	require.Equal(t, "Site visit ✓", saved["subject"])
 	require.Equal(t, "2026-06-01T12:10:00", saved["last_modified"])
 	require.NotContains(t, saved, "not_a_field", "dropped: outside the Appointment schema")
+	require.EqualValues(t, 2, saved["agent_id"])
+	require.NotContains(t, rows(t, f.get(t, "/api/Appointment").json(t), "appointments")[0], "agents", "agents only by id")
 
 	f.clock.Add(time.Minute)
 	r = f.post(t, "/api/Appointment", fmt.Sprintf(`[{"id":%d,"complete_status":1}]`, id))

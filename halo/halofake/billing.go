@@ -156,7 +156,7 @@ func (s *Server) renderInvoice(r *record, full bool) obj {
 	if full {
 		o = append(o, kv{"lines", lines}, kv{"customfields", s.customFields("invoice", r, nil)})
 	}
-	return withoutDetail(finish(o, r), full, "lines")
+	return withoutDetail(drift(finish(o, r), r, "thirdpartyinvoicenumber", "recurring_invoice_id"), full, "lines")
 }
 
 // withoutDetail drops keys of a list row that only GET by id (or includelines) carries, even when a POST
@@ -190,7 +190,7 @@ func (s *Server) renderItem(r *record, full bool) obj {
 	if full {
 		o = append(o, kv{"customfields", s.customFields("item", r, nil)})
 	}
-	return finish(o, r)
+	return drift(finish(o, r), r, "externalreference", "recurringcost")
 }
 
 // quoteLines are a quote's lines as served (a POSTed lines array as written, else the generated
@@ -236,7 +236,7 @@ func (s *Server) renderQuote(r *record, full bool) obj {
 		lines, total := s.quoteLines(r)
 		o = append(o, kv{"total", total}, kv{"lines", lines}, kv{"customfields", s.customFields("quotation", r, nil)})
 	}
-	return withoutDetail(finish(o, r), full, "total", "lines")
+	return withoutDetail(drift(finish(o, r), r, "approvalstate"), full, "total", "lines")
 }
 
 func (s *Server) renderSupplier(r *record, full bool) obj {
@@ -252,5 +252,5 @@ func (s *Server) renderSupplier(r *record, full bool) obj {
 		o = append(o, kv{"accounts_id", fmt.Sprintf("SUP%05d", r.id)}, kv{"notes", ""}, kv{"datecreated", naive(r.born)},
 			kv{"last_modified", naive(r.updated)}, kv{"customfields", s.customFields("supplier", r, nil)})
 	}
-	return finish(o, r)
+	return drift(finish(o, r), r, "mobile", "website")
 }

@@ -11,7 +11,7 @@ import (
 type Faults struct {
 	ErrorRate float64         // share of /api requests answered with a 5xx (0..1)
 	Latency   time.Duration   // added before every request is answered
-	Forbidden map[string]bool // entity → 403, keyed by API path ("tickets", "client") or hook name ("clients")
+	Forbidden map[string]bool // entity → 403, keyed by API path ("tickets", "client", "opportunities") or hook name ("clients")
 	// BulkActions breaks the bulk Actions listing (GET /api/Actions without ticket_id) the ways a large
 	// live tenant did (halo-api-more.md, corrections): BulkEmpty answers record_count 0 and no rows,
 	// BulkHang never answers (the client's timeout ends the request). Per-ticket reads are unaffected.

@@ -25,7 +25,7 @@ func (s *Server) mustTable(entity string) *table {
 // order), "timesheets" (read-only), "invoices", "items", "quotes", "suppliers", "kb_articles",
 // "organisations", "top_levels", "slas", "categories", "outcomes", "custom_fields" (FieldInfo),
 // "attachments" (API segments such as "Client" or "TimesheetEvent" work too). Deleted appointments are
-// included.
+// left out (GET by id answers 404 for them); DeletedAppointments lists their ids.
 func (s *Server) Records(entity string) []map[string]any {
 	t := s.mustTable(entity)
 	s.mu.RLock()
@@ -41,6 +41,9 @@ func (s *Server) Records(entity string) []map[string]any {
 		objs = s.timesheetRows(-1<<63, 1<<63-1, nil)
 	default:
 		for _, r := range t.rows {
+			if r.deleted && t.api != "tickets" {
+				continue // a deleted appointment: gone by id, listed only with includedeleted=true
+			}
 			objs = append(objs, t.render(r, true))
 		}
 	}
@@ -139,4 +142,18 @@ func (s *Server) Omit(entity string, id int64, keys ...string) {
 		rec.omit[k] = true
 	}
 	rec.updated = s.stamp()
+}
+
+// DeletedAppointments lists the ids of deleted appointments (generated or deleted through the API), which
+// /Appointment lists only with includedeleted=true.
+func (s *Server) DeletedAppointments() []int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []int64
+	for _, r := range s.tables["appointment"].rows {
+		if r.deleted {
+			out = append(out, r.id)
+		}
+	}
+	return out
 }

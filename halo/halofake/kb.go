@@ -44,6 +44,6 @@ func (s *Server) renderKB(r *record, full bool) obj {
 			kv{"resolution_html", "<p>Follow the steps.</p>"}, kv{"description_markdown", "## " + topic},
 			kv{"internalmemoagenthtml", ""}, kv{"faqlists", []obj{}}, kv{"customfields", s.customFields("kbarticle", r, nil)})
 	}
-	return withoutDetail(finish(o, r), full, "description_html", "resolution", "resolution_html",
+	return withoutDetail(drift(finish(o, r), r, "next_review_date", "notuseful_count"), full, "description_html", "resolution", "resolution_html",
 		"description_markdown", "internalmemoagenthtml", "faqlists")
 }

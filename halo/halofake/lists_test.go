@@ -404,7 +404,7 @@ func TestGenerateNewAreasDeterministic(t *testing.T) {
 	a, b := New(Options{Seed: 7}), New(Options{Seed: 7})
 	a.Generate(Small)
 	b.Generate(Small)
-	for name, n := range map[string]int{"appointments": Small.Appointments, "time_entries": Small.TimeEntries,
+	for name, n := range map[string]int{"appointments": Small.Appointments - len(a.DeletedAppointments()), "time_entries": Small.TimeEntries,
 		"timesheets": (Small.Agents - 2) * Small.TimesheetDays, "invoices": Small.Invoices, "items": Small.Items,
 		"quotes": Small.Quotes, "suppliers": Small.Suppliers, "kb_articles": Small.KBArticles,
 		"attachments": Small.Attachments, "organisations": 1, "top_levels": 3, "slas": 2,
@@ -416,4 +416,21 @@ func TestGenerateNewAreasDeterministic(t *testing.T) {
 	empty.Generate(Size{Clients: 2, Sites: 3, Users: 4, Agents: 3, Tickets: 5, ActionsPerTicket: 1})
 	require.Empty(t, empty.Records("appointments"), "a custom size without the new counts has none")
 	require.Len(t, empty.Records("slas"), 2, "lookups whatever the size")
+}
+
+// One generated row in seventeen of the new areas lacks a key or two (fields drift between versions).
+func TestNewAreasDriftingFields(t *testing.T) {
+	f := startFake(t, Options{})
+	for name, key := range map[string]string{"appointments": "online_meeting_url", "invoices": "thirdpartyinvoicenumber",
+		"items": "externalreference", "suppliers": "website", "kb_articles": "next_review_date", "time_entries": "charge_type_name"} {
+		recs := f.Records(name)
+		missing := 0
+		for _, r := range recs {
+			if _, ok := r[key]; !ok {
+				missing++
+			}
+		}
+		require.Positive(t, missing, name)
+		require.Less(t, missing, len(recs)/4, name)
+	}
 }

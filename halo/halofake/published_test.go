@@ -1,6 +1,7 @@
 package halofake
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,4 +35,35 @@ func TestRecordCountFault(t *testing.T) {
 	m = f.get(t, "/api/Site?pageinate=true&page_size=100").json(t)
 	require.InDelta(t, truth*0.5, m["record_count"].(float64), 1)
 	require.Len(t, rows(t, m, "sites"), min(int(truth), 100))
+}
+
+// PublishedListRows cuts the new areas' list rows to their published list schemas: every row keeps its
+// id, and the keys the swagger lacks go (Appointment_List has no last_modified, Item no inactive).
+func TestPublishedListRowsNewAreas(t *testing.T) {
+	f := startFake(t, Options{PublishedListRows: true, AttachmentsUnscoped: true})
+	for path, key := range map[string]string{"/api/Appointment": "appointments", "/api/Invoice?pageinate=true": "invoices",
+		"/api/Item?pageinate=true&includeinactive=true": "items", "/api/Quotation?pageinate=true": "quotes",
+		"/api/Supplier?pageinate=true": "suppliers", "/api/KBArticle": "articles", "/api/TopLevel": "tree",
+		"/api/Attachment": "attachments", "/api/TimesheetEvent": "", "/api/Organisation": "", "/api/SLA": "",
+		"/api/Category": "", "/api/Outcome": "", "/api/FieldInfo": ""} {
+		var rs []map[string]any
+		if key == "" {
+			for _, v := range f.get(t, path).array(t) {
+				rs = append(rs, v.(map[string]any))
+			}
+		} else {
+			rs = rows(t, f.get(t, path).json(t), key)
+		}
+		require.NotEmpty(t, rs, path)
+		for _, r := range rs {
+			require.Contains(t, r, "id", path)
+			for k := range r {
+				api := strings.ToLower(strings.TrimPrefix(strings.SplitN(path, "?", 2)[0], "/api/"))
+				require.True(t, listSchemaFields[api][strings.ToLower(k)], "%s: %s is not in the published list schema", path, k)
+			}
+		}
+	}
+	require.NotContains(t, rows(t, f.get(t, "/api/Appointment").json(t), "appointments")[0], "last_modified")
+	require.NotContains(t, rows(t, f.get(t, "/api/Item?pageinate=true").json(t), "items")[0], "inactive")
+	require.Contains(t, f.get(t, "/api/Item/1").json(t), "inactive")
 }

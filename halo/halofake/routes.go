@@ -61,7 +61,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
 		w.WriteHeader(http.StatusForbidden) // an agent without the Sales module: 403, empty body (HC)
 		return
 	}
-	if !tok.covers(t.scope, write) || s.forbidden(t) {
+	if !tok.covers(t.scope, write) || s.forbidden(t) || s.currentFaults().Forbidden[parts[0]] {
 		writeJSONStatus(w, http.StatusForbidden, "You do not have permission to access this resource.")
 		return
 	}

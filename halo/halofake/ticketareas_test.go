@@ -77,6 +77,12 @@ func TestNoSalesModuleForbidsOpportunities(t *testing.T) {
 	require.Empty(t, r.body)
 	require.Equal(t, http.StatusForbidden, f.post(t, "/api/Opportunities", `[{"summary":"x"}]`).status)
 	require.Equal(t, http.StatusOK, f.get(t, "/api/Projects?pageinate=true").status)
+
+	// The Forbidden fault names a path too: /Projects refused while /Tickets answers.
+	g := startFake(t, Options{})
+	g.SetFault(Faults{Forbidden: map[string]bool{"projects": true}})
+	require.Equal(t, http.StatusForbidden, g.get(t, "/api/Projects?pageinate=true").status)
+	require.Equal(t, http.StatusOK, g.get(t, "/api/Tickets?pageinate=true").status)
 }
 
 func TestCreateProjectAndOpportunity(t *testing.T) {

@@ -128,7 +128,7 @@ func (s *Server) renderTimeEntry(r *record, _ bool) obj {
 		{"subject", subject}, {"note", "Worked on: " + subject}, {"customer", customer},
 		{"charge_type_name", charge}, {"client_id", e.client}, {"site_id", e.site},
 		{"charge_rate", int64(g.intn(3))}, {"lognewticket", false}}
-	o = finish(o, r)
+	o = drift(finish(o, r), r, "charge_type_name", "customer")
 	o.set("id", int64(0)) // whatever was written, the real id is never exposed
 	return o
 }
