@@ -447,6 +447,33 @@ $$;
 -- +goose StatementEnd
 
 -- ---------------------------------------------------------------------------------------------------------
+-- halo.changes (00011) lists the new tables too. record_key is written as halosync names records elsewhere
+-- (rejects, outbox): key values joined by "/", times in RFC 3339 UTC.
+CREATE OR REPLACE VIEW halo.changes AS
+          SELECT 'clients'::text AS entity, id::text AS record_key, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.clients
+UNION ALL SELECT 'sites', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.sites
+UNION ALL SELECT 'users', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.users
+UNION ALL SELECT 'agents', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.agents
+UNION ALL SELECT 'tickets', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.tickets
+UNION ALL SELECT 'actions', ticket_id::text || '/' || id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.actions
+UNION ALL SELECT 'assets', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.assets
+UNION ALL SELECT 'contracts', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.contracts
+UNION ALL SELECT 'statuses', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.statuses
+UNION ALL SELECT 'ticket_types', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.ticket_types
+UNION ALL SELECT 'teams', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.teams
+UNION ALL SELECT 'priorities', id, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.priorities
+UNION ALL SELECT 'appointments', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.appointments
+UNION ALL SELECT 'timesheet_events', entry_key, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.timesheet_events
+UNION ALL SELECT 'timesheets', agent_id::text || '/' || to_char(date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change_xid, synced_at, halo_updated_at, deleted_at FROM halo.timesheets
+UNION ALL SELECT 'invoices', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.invoices
+UNION ALL SELECT 'invoice_lines', ihid::text || '/' || id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.invoice_lines
+UNION ALL SELECT 'items', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.items
+UNION ALL SELECT 'quotes', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.quotes
+UNION ALL SELECT 'quote_lines', qhid::text || '/' || id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.quote_lines
+UNION ALL SELECT 'suppliers', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.suppliers;
+COMMENT ON COLUMN halo.changes.record_key IS 'Record key as text: the id; for a composite key its values joined by "/" (actions "ticket_id/id", invoice lines "ihid/id", timesheets "agent_id/date" with the date in RFC 3339 UTC); time entries their entry_key.';
+
+-- ---------------------------------------------------------------------------------------------------------
 -- Roles: readers read everything; editors may change the pushable tables, and get the read-only error (not
 -- a bare "permission denied") on the others.
 GRANT SELECT ON halo.appointments, halo.timesheet_events, halo.timesheets, halo.invoices, halo.invoice_lines,
@@ -455,6 +482,20 @@ GRANT INSERT, UPDATE, DELETE ON halo.appointments, halo.items, halo.quotes, halo
     halo.timesheet_events, halo.timesheets, halo.invoices, halo.invoice_lines, halo.quote_lines TO halosync_editor;
 
 -- +goose Down
+CREATE OR REPLACE VIEW halo.changes AS
+          SELECT 'clients'::text AS entity, id::text AS record_key, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.clients
+UNION ALL SELECT 'sites', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.sites
+UNION ALL SELECT 'users', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.users
+UNION ALL SELECT 'agents', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.agents
+UNION ALL SELECT 'tickets', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.tickets
+UNION ALL SELECT 'actions', ticket_id::text || '/' || id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.actions
+UNION ALL SELECT 'assets', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.assets
+UNION ALL SELECT 'contracts', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.contracts
+UNION ALL SELECT 'statuses', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.statuses
+UNION ALL SELECT 'ticket_types', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.ticket_types
+UNION ALL SELECT 'teams', id::text, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.teams
+UNION ALL SELECT 'priorities', id, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.priorities;
+COMMENT ON COLUMN halo.changes.record_key IS 'Record key as text: the id, or "ticket_id/id" for actions.';
 DELETE FROM halosync.writable_columns WHERE entity IN ('appointments', 'items', 'quotes', 'suppliers');
 DELETE FROM halosync.outbox WHERE entity IN ('appointments', 'items', 'quotes', 'suppliers');
 DROP TABLE halo.appointments, halo.timesheet_events, halo.timesheets, halo.invoices, halo.invoice_lines,
