@@ -360,6 +360,14 @@ func TestBillingLists(t *testing.T) {
 			require.Equal(t, n, rowsOf(t, e, `SELECT count(*) FROM halo.`+c.entity+` WHERE deleted_at IS NULL`))
 		})
 	}
+	// No modified-since filter for these: the next pull reads them whole and rewrites only what changed.
+	item := num(e.fake.Records("items")[0]["id"]).(int64)
+	e.fake.Update("items", item, map[string]any{"name": "Renamed in Halo"})
+	run := e.pullOne(t, "items", false)
+	require.Equal(t, int64(1), run.Updated)
+	require.Equal(t, run.Fetched-1, run.Unchanged)
+	require.Equal(t, 1, rowsOf(t, e, `SELECT count(*) FROM halo.items WHERE id = $1 AND name = 'Renamed in Halo'`, item))
+
 	lines := 0
 	for _, r := range e.fake.Records("quotes") {
 		lines += len(r["lines"].([]any))
