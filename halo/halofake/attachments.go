@@ -37,6 +37,7 @@ func (s *Server) attachmentTable() *table {
 	}
 	t.get = s.serveFile
 	t.onWrite = func(r *record, fields obj) {
+		s.staleAttachmentCounts()
 		v, ok := fields.get("data_base64")
 		if !ok {
 			return
@@ -54,8 +55,31 @@ func (s *Server) attachmentTable() *table {
 	return t
 }
 
+// attachmentCount is a ticket's attachment_count (Faults_List): how many attachments it has. Every
+// ticket row asks, so the counts are indexed once per change of the attachments (a scan per ticket
+// would make a walk of the large tenant quadratic). Caller holds s.mu for reading.
+func (s *Server) attachmentCount(ticketID int64) int64 {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	if s.attachPerTicket == nil {
+		s.attachPerTicket = map[int64]int64{}
+		for _, r := range s.tables["attachment"].rows {
+			s.attachPerTicket[s.attachmentRefs(r).ticket]++
+		}
+	}
+	return s.attachPerTicket[ticketID]
+}
+
+// staleAttachmentCounts drops the index after attachments changed. Caller holds s.mu for writing.
+func (s *Server) staleAttachmentCounts() {
+	s.attachMu.Lock()
+	s.attachPerTicket = nil
+	s.attachMu.Unlock()
+}
+
 func (s *Server) generateAttachments(n int) {
 	s.fill(s.tables["attachment"], n, kAttachment, 0)
+	s.staleAttachmentCounts()
 }
 
 type attachRefs struct {

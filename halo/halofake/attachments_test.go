@@ -64,4 +64,16 @@ func TestAttachmentsFoldersAndFileBytes(t *testing.T) {
 	got := f.get(t, fmt.Sprintf("/api/Attachment/%v", saved["id"]))
 	require.Equal(t, data, got.body)
 	require.Len(t, rows(t, f.get(t, fmt.Sprintf("/api/Attachment?ticket_id=%v", ticket)).json(t), "attachments"), want+1)
+
+	// Tickets count their attachments, in list rows too (Faults_List), and follow uploads and deletes.
+	require.EqualValues(t, want+1, f.get(t, fmt.Sprintf("/api/Tickets/%v", ticket)).json(t)["attachment_count"])
+	require.Equal(t, http.StatusOK, f.do(t, http.MethodDelete, fmt.Sprintf("/api/Attachment/%v", saved["id"]), f.tok, "", nil).status)
+	counted := 0
+	for _, tk := range rows(t, f.get(t, "/api/Tickets?pageinate=true&page_size=100&includeinactive=true").json(t), "tickets") {
+		if tk["id"] == ticket {
+			require.EqualValues(t, want, tk["attachment_count"])
+		}
+		counted += int(tk["attachment_count"].(float64))
+	}
+	require.Positive(t, counted)
 }

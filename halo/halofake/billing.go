@@ -252,5 +252,5 @@ func (s *Server) renderSupplier(r *record, full bool) obj {
 		o = append(o, kv{"accounts_id", fmt.Sprintf("SUP%05d", r.id)}, kv{"notes", ""}, kv{"datecreated", naive(r.born)},
 			kv{"last_modified", naive(r.updated)}, kv{"customfields", s.customFields("supplier", r, nil)})
 	}
-	return drift(finish(o, r), r, "mobile", "website")
+	return withoutDetail(drift(finish(o, r), r, "mobile", "website"), full, "accounts_id", "notes", "datecreated")
 }

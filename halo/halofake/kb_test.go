@@ -52,6 +52,17 @@ func TestKBArticlesPagingAndBodies(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.status, string(r.body))
 	require.Equal(t, "2026-06-01T12:01:00", r.json(t)["date_edited"])
 	require.NotContains(t, r.json(t), "title")
+	id := r.json(t)["id"]
+	f.clock.Add(time.Minute)
+	r = f.post(t, "/api/KBArticle", fmt.Sprintf(`[{"id":%v,"description_html":"<p>v2</p>"}]`, id))
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	require.Equal(t, "2026-06-01T12:02:00", r.json(t)["date_edited"])
+	require.Equal(t, "<p>v2</p>", f.get(t, fmt.Sprintf("/api/KBArticle/%v", id)).json(t)["description_html"])
+	last := rows(t, f.get(t, "/api/KBArticle?order=id&orderdesc=true").json(t), "articles")[0]
+	require.Equal(t, id, last["id"])
+	require.NotContains(t, last, "description_html", "a written body stays out of list rows")
+	require.Equal(t, http.StatusOK, f.do(t, http.MethodDelete, fmt.Sprintf("/api/KBArticle/%v", id), f.tok, "", nil).status)
+	require.Equal(t, http.StatusNotFound, f.get(t, fmt.Sprintf("/api/KBArticle/%v", id)).status)
 }
 
 // Options.KBUnpagedHang: without page_no the request never answers; with it, it does.

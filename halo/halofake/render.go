@@ -217,7 +217,8 @@ func (s *Server) renderTicket(r *record, full bool) obj {
 		{"fixbydate", tz(r.born + 5*day)}, {"lastactiondate", tz(r.lastAction)}, {"organisation_id", int64(1)},
 		{"department_id", int64(17)}, {"inactive", false}, {"targetdate", targetdate}, {"targettime", "00:00:00"},
 		{"deadlinedate", sentinel1900}, {"lastincomingemail", sentinel0001}, {"contract_id", t.contract},
-		{"team_id", t.team.id}, {"deleted", r.deleted}, {"hasbeenclosed", closed}}
+		{"team_id", t.team.id}, {"deleted", r.deleted}, {"hasbeenclosed", closed},
+		{"attachment_count", s.attachmentCount(r.id)}} // in Faults_List: list rows carry it too
 	if closed {
 		o = append(o, kv{"dateclosed", tz(r.lastAction)}) // open tickets have no dateclosed key (§12.3)
 	}
@@ -233,7 +234,7 @@ func (s *Server) renderTicket(r *record, full bool) obj {
 			kv{"reportedby", s.userEmail(t.user)},
 			kv{"guid", newRNG(s.opts.Seed, kTicket+50, r.id).guid()}, kv{"changeseq", 250000 + r.id},
 			kv{"takenby", "Admin"}, kv{"auditdate", sentinel1899}, kv{"thirdpartynumber", ""},
-			kv{"child_count", int64(0)}, kv{"attachment_count", int64(0)}, kv{"impact", int64(0)}, kv{"urgency", int64(0)},
+			kv{"child_count", int64(0)}, kv{"impact", int64(0)}, kv{"urgency", int64(0)},
 			kv{"starttime", "00:00:00"}, kv{"customfields", s.customFields("tickets", r, nil)},
 			kv{"tags", []obj{}}, kv{"top_level_id", int64(1)}, kv{"_canupdate", true})
 	}

@@ -77,6 +77,9 @@ type Server struct {
 	appVersion string           // /InstanceInfo app_version
 	files      map[int64][]byte // attachment bytes uploaded through POST (data_base64)
 
+	attachMu        sync.Mutex      // guards attachPerTicket, which readers of the tables build
+	attachPerTicket map[int64]int64 // ticket id → attachment_count; nil until asked after a change
+
 	authMu sync.Mutex
 	tokens map[string]*token
 

@@ -385,5 +385,8 @@ func (s *Server) remove(t *table, id, ticketID int64) ([]event, *writeError) {
 		return nil, nil
 	}
 	t.remove(i)
+	if t.api == "attachment" {
+		s.staleAttachmentCounts()
+	}
 	return nil, nil
 }
