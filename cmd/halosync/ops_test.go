@@ -100,7 +100,7 @@ func TestStatusCommand(t *testing.T) {
 	require.NoError(t, err)
 	var rep statusReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	require.Len(t, rep.Entities, 12)
+	require.Len(t, rep.Entities, len(statusEntities()), "every declared entity")
 	var tickets entityStatus
 	for _, e := range rep.Entities {
 		if e.Entity == "tickets" {

@@ -115,7 +115,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	waitUntil("tickets pulled", `SELECT count(*) > 0 FROM halosync.runs WHERE entity = 'tickets' AND mode <> 'seed' AND error IS NULL AND finished_at IS NOT NULL`)
+	// A run of the recent window can finish with no ticket (the fake's tickets are older than it): the edit
+	// below needs a stored ticket, so wait for the tickets themselves.
+	waitUntil("tickets pulled", `SELECT count(*) > 0 FROM halosync.runs WHERE entity = 'tickets' AND mode <> 'seed' AND error IS NULL AND finished_at IS NOT NULL
+  AND EXISTS (SELECT FROM halo.tickets)`)
 	waitUntil("a 429 counted", `SELECT coalesce(sum(rate_limited), 0) > 0 FROM halosync.budget_minutes`)
 	waitUntil("the contracts breaker and its hint", `SELECT EXISTS (SELECT 1 FROM halosync.endpoint_health WHERE endpoint ILIKE '%clientcontract%' AND fix_hint IS NOT NULL)`)
 	_, err := pool.Exec(ctx, `UPDATE halo.tickets SET summary = 'edited for the status page' WHERE id = (SELECT min(id) FROM halo.tickets)`)
