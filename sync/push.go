@@ -48,6 +48,9 @@ type Pusher struct {
 	// afterPost, set by tests, runs right after a successful POST and before the reply is applied; an
 	// error aborts the push there (a crash between Halo's reply and our commit).
 	afterPost func(ctx context.Context, outboxID int64) error
+	// afterGet, set by tests, runs after an update has read Halo's record and before it decides (a local
+	// and a Halo edit landing while the GET is on its way).
+	afterGet func(ctx context.Context, outboxID int64)
 	// clockOffset, set by tests, replaces the measured Halo clock offset (Halo.ClockOffset) in conflicts.
 	clockOffset func() time.Duration
 }
@@ -99,7 +102,22 @@ func (p *Pusher) Push(ctx context.Context, outboxID int64) error {
 	return p.push(halo.WithPriority(ctx, PriorityHigh), outboxID, 0)
 }
 
+// maxRereads bounds how often one push starts over because a local edit overtook its read of Halo's record.
+const maxRereads = 5
+
+// push pushes outbox row id (depth: how many locally created parents deep), starting over with the row as
+// it is now when an edit overtook the read of Halo's record (update: errReadBeforeEdit).
 func (p *Pusher) push(ctx context.Context, id int64, depth int) error {
+	for range maxRereads {
+		if err := p.pushOnce(ctx, id, depth); !errors.Is(err, errReadBeforeEdit) {
+			return err
+		}
+	}
+	// Edited again on every read: the row stays pending, the job is retried later.
+	return fmt.Errorf("outbox %d: %w, on each of %d reads; trying again later", id, errReadBeforeEdit, maxRereads)
+}
+
+func (p *Pusher) pushOnce(ctx context.Context, id int64, depth int) error {
 	ob, err := p.Store.GetOutbox(ctx, p.Store.Pool, id)
 	if errors.Is(err, store.ErrNoOutbox) {
 		return nil

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -102,8 +103,17 @@ func (p *Pusher) bothChanged(ctx context.Context, ob *store.OutboxRow, remote st
 	return len(conflicts) > 0
 }
 
+// errReadBeforeEdit says a local edit merged into the outbox row after Halo's record was read for it: the
+// decision is not taken, and push starts over with the row as it is now (maybe a delete by then).
+var errReadBeforeEdit = errors.New("edited locally while Halo's record was read")
+
 // update pushes local changes of an existing record: GET Halo's record; decide (one transaction); POST
 // the winning fields (no transaction); apply the reply (one transaction, guarded by the edit count).
+//
+// The decision needs Halo's record as it was after the local edits it judges: an edit that merged into the
+// row while the GET was on its way (the row's edit count moved) could otherwise be sent over a change Halo
+// made after it — "changed only here" against the older copy, the later Halo edit lost without a conflict.
+// Such a decision is not taken (errReadBeforeEdit).
 func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	t, sp := store.Tables[ob.Entity], pushSpecs[ob.Entity]
 	keys, err := t.ParseRecordKey(ob.RecordKey)
@@ -131,6 +141,9 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		}
 		remoteAt = p.remoteTime(ticket)
 	}
+	if p.afterGet != nil {
+		p.afterGet(ctx, ob.ID)
+	}
 
 	var send store.Values
 	var sent *store.OutboxRow // the row as marked sending
@@ -138,6 +151,9 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		cur, locked, ok, err := p.lockRow(ctx, tx, ob, keys)
 		if err != nil || !ok {
 			return err
+		}
+		if locked.Edits != ob.Edits {
+			return errReadBeforeEdit // remote may predate an edit in locked: read both again
 		}
 		if cur == nil {
 			return p.Store.FinishOutbox(ctx, tx, locked.ID, nil, "cancelled: the mirror row no longer exists")
@@ -170,6 +186,9 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		sent = locked
 		return p.Store.MarkSending(ctx, tx, locked.ID, nil, send, locked.Edits)
 	})
+	if errors.Is(err, errReadBeforeEdit) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("decide push: %w", err)
 	}

@@ -351,9 +351,32 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 		return e.fault(ctx, o.Fault)
 	case Heal:
 		e.heal()
+	case Quiesce:
+		return e.quiesce(ctx)
 	}
 	return nil
 }
+
+// quiesce waits until no push is open (pending or sending): the worker has pushed the edits so far. It
+// orders a history's steps without timing (a regression history that needs a push applied before its next
+// operation); it gives up after quiesceMax, and the history goes on (its checks say what that did).
+func (e *env) quiesce(ctx context.Context) error {
+	deadline := time.Now().Add(quiesceMax)
+	for time.Now().Before(deadline) {
+		open, err := e.openPushes(ctx)
+		if err != nil {
+			return fmt.Errorf("quiesce: %w", err)
+		}
+		if len(open) == 0 {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// quiesceMax bounds a Quiesce.
+const quiesceMax = 10 * time.Second
 
 // sentinel are the fields HaloBad sets to one of Halo's "no date" sentinels: storable (as NULL), not bad.
 var sentinel = map[string]bool{"fixbydate": true, "datecreated": true}
@@ -483,6 +506,9 @@ func (e *env) bothEdit(ctx context.Context, m *model, i int, o Op) error {
 	if !ok {
 		return nil
 	}
+	// Halo's half is dated now+Delta, with now the transaction's start: it must not be before any time
+	// Halo's clock already gave (an earlier BothEdit's Halo half 300 ms ahead, or any write just now).
+	e.clk.waitPinnable(o.Delta)
 	tx, err := e.w.hpool.Begin(ctx)
 	if err != nil {
 		return nil

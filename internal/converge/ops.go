@@ -41,12 +41,13 @@ const (
 	Crash                   // stop the worker after N ms, cancelling whatever it runs (mid-pull, mid-push), and start it again
 	Fault                   // switch a fault on (Fault field)
 	Heal                    // switch every fault off
+	Quiesce                 // wait until the worker has pushed every open edit (regression histories only: weight 0)
 	numKinds
 )
 
 var kindNames = [...]string{"HaloUpdate", "HaloCreate", "HaloDelete", "HaloBad", "HaloHeal", "HaloDrift", "LocalUpdate",
 	"LocalInsert", "LocalDelete", "BothEdit", "HookDeliver", "HookLate", "HookDup", "HookLose", "Pull", "Settle",
-	"Crash", "Fault", "Heal"}
+	"Crash", "Fault", "Heal", "Quiesce"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -16,18 +16,58 @@ import (
 )
 
 // pinClock is the fake Halo's clock: real time, except while a BothEdit pins it to the instant its Halo
-// edit must carry (so that a tie with the local edit is exact).
-type pinClock struct{ pinned atomic.Int64 }
+// edit must carry (so that a tie with the local edit is exact). Like Halo's own clock it never runs
+// backwards: a record's last-modified time only grows, which the mirror relies on (store.Upsert keeps the
+// copy with the later halo_updated_at, so that a page read before a newer copy was stored cannot undo it).
+// A pin ahead of real time (Halo's edit 300 ms after the local one) holds the clock there until real time
+// catches up, and a pin must not go back before any time the clock gave: before pinning, a BothEdit waits
+// until its instant is past (waitPinnable).
+type pinClock struct {
+	pinned atomic.Int64 // UnixNano; 0: not pinned
+	high   atomic.Int64 // UnixNano: the latest time the clock gave
+}
 
 func (c *pinClock) now() time.Time {
 	if n := c.pinned.Load(); n != 0 {
 		return time.Unix(0, n)
 	}
-	return time.Now()
+	for {
+		t, h := time.Now().UnixNano(), c.high.Load()
+		if t <= h {
+			return time.Unix(0, h)
+		}
+		if c.high.CompareAndSwap(h, t) {
+			return time.Unix(0, t)
+		}
+	}
 }
 
-func (c *pinClock) pin(t time.Time) { c.pinned.Store(t.UnixNano()) }
-func (c *pinClock) unpin()          { c.pinned.Store(0) }
+// pinMargin is how far past every time the clock gave waitPinnable puts a pinned instant. The worker's
+// requests between waitPinnable and the pin still read real time and may pass the instant: only one that
+// writes the BothEdit's own record in those few milliseconds would see that record's time step back.
+const pinMargin = 5 * time.Millisecond
+
+// waitPinnable sleeps until time.Now()+delta is pinMargin past every time the clock gave, so that pinning
+// the local edit's time (a transaction started after this returns) plus delta keeps the clock running
+// forward. It waits for how far the clock ran ahead of real time, plus -delta if negative, plus pinMargin.
+func (c *pinClock) waitPinnable(delta time.Duration) {
+	if wait := time.Unix(0, c.high.Load()).Add(pinMargin).Sub(time.Now().Add(delta)); wait > 0 {
+		time.Sleep(wait)
+	}
+}
+
+// pin sets the clock to t until unpin; the clock's high mark moves to t if t is later.
+func (c *pinClock) pin(t time.Time) {
+	for {
+		h := c.high.Load()
+		if t.UnixNano() <= h || c.high.CompareAndSwap(h, t.UnixNano()) {
+			break
+		}
+	}
+	c.pinned.Store(t.UnixNano())
+}
+
+func (c *pinClock) unpin() { c.pinned.Store(0) }
 
 // proxy stands between halosync and the fake Halo. It injects the faults the fake has no switch for (429
 // storms, answers after the client's timeout), counts the creates halosync POSTs, and drops the Date header.

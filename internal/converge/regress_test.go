@@ -67,6 +67,17 @@ var regressions = []struct {
 	{"action note edited on both sides", converge.History{Seed: 2, Steps: []converge.Op{
 		{Kind: converge.BothEdit, Entity: "actions", Pick: 23780, Field: "note", Value: "l3-307", Value2: "h3-38", Delta: 1 * time.Millisecond},
 	}}},
+	// Halo's clock never runs backwards: a record's last-modified time only grows. The harness dated a
+	// BothEdit's Halo half at now+Delta, so a later BothEdit of the same record (1 ms after its local half)
+	// could be dated before the first one's Halo half (300 ms ahead). The mirror then held the newer-dated
+	// copy and rightly refused the "older" one Halo now served (store.Upsert keeps the later
+	// halo_updated_at): the local value stayed although Halo's won (seed 137 under load, when the worker
+	// pushed the first edit before the second op ran; Quiesce makes that order certain).
+	{"Halo's clock runs forward across two both-side edits", converge.History{Seed: 137, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 2, Field: "name", Value: "l0-1", Value2: "h0-1", Delta: 2000 * time.Millisecond},
+		{Kind: converge.Quiesce},
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 2, Field: "name", Value: "l2-1", Value2: "h2-1", Delta: 1 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
