@@ -43,7 +43,7 @@ soak: ## run SEEDS convergence histories (default 10000; internal/converge); the
 
 bench: ## run the benchmarks once each
 	@$(ENSURE_TEST_DB); \
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 4h ./bench/...
 
 demo: ## fake Halo + worker against the local Postgres (see deploy/local/demo.sh)
 	bash deploy/local/demo.sh

@@ -163,7 +163,11 @@ func resumeAfterKill(b *testing.B) {
 }
 
 // BenchmarkMemory1M (issue 19): the worker binary's peak RSS during the first sync of a 1M-ticket tenant (3M
-// actions), rate limit off. Long (several minutes); HALOSYNC_BENCH_SKIP_1M=1 skips it.
+// actions), rate limit off. Long (about 4.3M rows: see README, Performance); HALOSYNC_BENCH_SKIP_1M=1 skips it.
+// memory1MLimit is how long the 1M-ticket sync may take before the figure is given up (a shared machine
+// is slow, not wrong).
+const memory1MLimit = 2 * time.Hour
+
 func BenchmarkMemory1M(b *testing.B) {
 	const name = "memory: worker peak RSS, 1M-ticket first sync"
 	if os.Getenv("HALOSYNC_BENCH_SKIP_1M") != "" {
@@ -181,8 +185,11 @@ func BenchmarkMemory1M(b *testing.B) {
 	dbURL, pool := testdb.NewURL(b)
 	started := time.Now()
 	p := start(b, haloEnv(t.url, dbURL, "HALO_RATE_LIMIT=1000000/1s"), "sync", "--once")
-	if err := p.wait(40 * time.Minute); err != nil {
-		b.Fatalf("halosync sync --once (1M): %v\n%s", err, lastLines(p.out.String(), 20))
+	if err := p.wait(memory1MLimit); err != nil {
+		// Recorded, not fatal: the other figures of the run still go to the table and results.json.
+		notMeasured("memory_1m", name, "< 200 MB", fmt.Sprintf("sync --once did not finish (%v) after %s; peak so far %.0f MiB: %s",
+			err, time.Since(started).Round(time.Second), float64(p.peakRSSKB())/1024, firstLine(lastLines(p.out.String(), 3))))
+		return
 	}
 	elapsed := time.Since(started)
 	rows, err := tableRows(context.Background(), pool)

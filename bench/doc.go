@@ -7,9 +7,10 @@
 // worker (rate budget, freshness, memory). Everything lives in _test.go files as Benchmark functions, so
 // `go test ./...` compiles the package but runs none of it; `make bench` runs them once each:
 //
-//	go test -run '^$' -bench . -benchtime 1x -timeout 10m ./bench/...
+//	go test -run '^$' -bench . -benchtime 1x -timeout 4h ./bench/...
 //
 // After the run TestMain prints one table, each figure next to its goal, and writes the same figures as JSON
-// to $HALOSYNC_BENCH_OUT (default bench/results.json). A single figure can be run with -bench, e.g.
-// -bench InitialSync; the table then holds only what ran.
+// to $HALOSYNC_BENCH_OUT (default bench/results.json), rewritten after every figure so a run stopped
+// part-way keeps what it measured. A single part can be run with -bench, e.g. -bench Ingest; the table then
+// holds only what ran.
 package bench

@@ -3,19 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime/pprof"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/halosync/halosync/halo/halofake"
 	"github.com/halosync/halosync/internal/testdb"
-	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -75,15 +67,14 @@ func minimumOf(tb testing.TB, fake *halofake.Server) pageMinimum {
 	return m
 }
 
-// BenchmarkInitialSync: requests per initial sync with the fake's bulk Actions listing on and off, ingest
-// throughput of the bulk-on sync (rate limit off), and plain COPY of the same rows into a fresh database.
+// BenchmarkInitialSync: requests per initial sync with the fake's bulk Actions listing on and off (rate limit
+// off). Ingest throughput is BenchmarkIngest's.
 func BenchmarkInitialSync(b *testing.B) {
 	ctx := context.Background()
 	type result struct {
 		requests int
 		elapsed  time.Duration
 		rows     int64
-		pool     *pgxpool.Pool
 	}
 	var m pageMinimum
 	res := map[bool]*result{}
@@ -118,7 +109,7 @@ func BenchmarkInitialSync(b *testing.B) {
 		if actions != m.actions {
 			b.Fatalf("initial sync (bulk %v) mirrored %d actions, the fake has %d", bulk, actions, m.actions)
 		}
-		res[bulk] = &result{requests: apiRequests(t.log()), elapsed: elapsed, rows: rows, pool: pool}
+		res[bulk] = &result{requests: apiRequests(t.log()), elapsed: elapsed, rows: rows}
 		b.Logf("initial sync, bulk actions %v: %d requests, %d rows in %s", bulk, res[bulk].requests, rows, elapsed.Round(time.Millisecond))
 	}
 
@@ -136,162 +127,4 @@ func BenchmarkInitialSync(b *testing.B) {
 		fmt.Sprintf("%d | %d", on.requests, off.requests), "–", nil, "")
 	b.ReportMetric(rOn, "req/min-bulk")
 	b.ReportMetric(rOff, "req/min-perticket")
-
-	// Ingest throughput against plain COPY of the same rows: the bulk-on sync above and two more like it, each
-	// with its COPY baseline; the median of the three runs counts. The second extra run is CPU-profiled.
-	type ingest struct {
-		syncRate, copyRate, ratio float64
-	}
-	var runs []ingest
-	for i := range ingestRuns {
-		r := on
-		if i > 0 {
-			fake := halofake.New(halofake.Options{BulkActions: true, Seed: 1})
-			fake.Generate(tenant)
-			t := serveFake(b, fake)
-			pool := testdb.New(b)
-			p := puller(b, t.url, pool)
-			stop := func() {}
-			if i == ingestRuns-1 {
-				stop = cpuProfile(b)
-			}
-			started := time.Now()
-			_, err := p.Cycle(ctx, nil, false)
-			elapsed := time.Since(started)
-			stop()
-			if err != nil {
-				b.Fatalf("initial sync (ingest run %d): %v", i+1, err)
-			}
-			rows, err := tableRows(ctx, pool)
-			if err != nil {
-				b.Fatal(err)
-			}
-			r = &result{elapsed: elapsed, rows: rows, pool: pool}
-		}
-		copied, copyElapsed, err := copyBaseline(ctx, b, r.pool)
-		if err != nil {
-			b.Fatalf("COPY baseline: %v", err)
-		}
-		if copied != r.rows {
-			b.Fatalf("COPY baseline loaded %d rows, the sync mirrored %d", copied, r.rows)
-		}
-		in := ingest{syncRate: float64(r.rows) / r.elapsed.Seconds(), copyRate: float64(copied) / copyElapsed.Seconds()}
-		in.ratio = in.syncRate / in.copyRate
-		runs = append(runs, in)
-		b.Logf("ingest run %d: sync %.0f rows/s, COPY %.0f rows/s, ratio %.2f", i+1, in.syncRate, in.copyRate, in.ratio)
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].ratio < runs[j].ratio })
-	med := runs[len(runs)/2]
-	var each []string
-	for _, r := range runs {
-		each = append(each, fmt.Sprintf("%.2f", r.ratio))
-	}
-	measured("ingest_rows_per_s", "ingest: initial sync, rate limit off", med.syncRate, "rows/s",
-		fmt.Sprintf("%.0f rows/s", med.syncRate), "–", nil,
-		fmt.Sprintf("%d rows (all halo.* tables) per run, fake Halo over HTTP in the same process, bulk Actions on; the median run of %d", on.rows, ingestRuns))
-	measured("copy_rows_per_s", "ingest: plain COPY of the same rows", med.copyRate, "rows/s",
-		fmt.Sprintf("%.0f rows/s", med.copyRate), "–", nil,
-		"pgx CopyFrom into the same halo.* tables (indexes, push triggers) of a fresh database, one transaction; the same run")
-	measured("ingest_vs_copy", "ingest: sync ÷ COPY (median of runs)", med.ratio, "ratio", fmt.Sprintf("%.2f (runs: %s)", med.ratio, strings.Join(each, ", ")), "≥ 0.7", boolp(med.ratio >= 0.7),
-		"CPU profile of the last run: "+profilePath())
-	b.ReportMetric(med.syncRate, "rows/s")
-	b.ReportMetric(med.ratio, "of-COPY")
-}
-
-// ingestRuns is how many initial syncs the ingest figure takes the median of.
-const ingestRuns = 3
-
-func profilePath() string {
-	if p := os.Getenv("HALOSYNC_BENCH_PROFILE"); p != "" {
-		return p
-	}
-	return "ingest.cpu.pprof"
-}
-
-// cpuProfile profiles this process (halosync's sync and store packages and the in-process fake Halo) until
-// the returned stop is called; `go tool pprof -top bench/ingest.cpu.pprof` shows where the time goes.
-func cpuProfile(b *testing.B) func() {
-	f, err := os.Create(profilePath())
-	if err != nil {
-		b.Logf("no CPU profile: %v", err)
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Logf("no CPU profile: %v", err)
-		_ = f.Close()
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
-	}
-}
-
-// copyBaseline reads every mirrored row of src (untimed), then times loading them with plain COPY into the
-// same tables of a fresh database, as the sync's own transactions do (halosync.origin = sync, so the push
-// triggers let the rows through without queueing them).
-func copyBaseline(ctx context.Context, b *testing.B, src *pgxpool.Pool) (int64, time.Duration, error) {
-	type load struct {
-		table *store.Table
-		cols  []string
-		rows  [][]any
-	}
-	var loads []load
-	var names []string
-	for name := range store.Tables {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		t := store.Tables[name]
-		var cols, sel []string
-		for _, c := range append(append([]store.Column(nil), t.Keys...), t.Columns...) {
-			cols = append(cols, c.Name)
-			sel = append(sel, pgx.Identifier{c.Name}.Sanitize())
-		}
-		cols = append(cols, "raw", "halo_updated_at", "deleted_at")
-		sel = append(sel, "raw::text", "halo_updated_at", "deleted_at")
-		q := "SELECT "
-		for i, s := range sel {
-			if i > 0 {
-				q += ", "
-			}
-			q += s
-		}
-		rows, err := src.Query(ctx, q+" FROM "+t.Name)
-		if err != nil {
-			return 0, 0, err
-		}
-		var data [][]any
-		for rows.Next() {
-			v, err := rows.Values()
-			if err != nil {
-				rows.Close()
-				return 0, 0, err
-			}
-			data = append(data, v)
-		}
-		if err := rows.Err(); err != nil {
-			return 0, 0, err
-		}
-		loads = append(loads, load{table: t, cols: cols, rows: data})
-	}
-
-	dst := testdb.New(b)
-	var n int64
-	started := time.Now()
-	err := pgx.BeginFunc(ctx, dst, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('halosync.origin', 'sync', true)`); err != nil {
-			return err
-		}
-		for _, l := range loads {
-			c, err := tx.CopyFrom(ctx, pgx.Identifier{"halo", l.table.Entity}, l.cols, pgx.CopyFromRows(l.rows))
-			if err != nil {
-				return fmt.Errorf("copy %s: %w", l.table.Name, err)
-			}
-			n += c
-		}
-		return nil
-	})
-	return n, time.Since(started), err
 }

@@ -31,6 +31,7 @@ type figure struct {
 	Goal   string   `json:"goal"`
 	Met    *bool    `json:"met"` // nil: no goal or not measured
 	Detail string   `json:"detail,omitempty"`
+	Load   string   `json:"load_average"` // of the machine when the figure was recorded (1, 5, 15 min)
 	order  int
 }
 
@@ -54,9 +55,11 @@ var (
 	machine = map[string]string{}
 )
 
+// record keeps a figure for the table and rewrites the JSON file with every figure so far: a run stopped
+// part-way (a timeout, an interrupt) still leaves what it measured in bench/results.json.
 func record(f figure) {
+	f.Load = loadAverage()
 	resMu.Lock()
-	defer resMu.Unlock()
 	f.order = len(order)
 	for i, k := range order {
 		if k == f.Key {
@@ -64,6 +67,10 @@ func record(f figure) {
 		}
 	}
 	results[f.Key] = &f
+	resMu.Unlock()
+	if err := writeJSON(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
 }
 
 // measured records a figure with a value; met says whether the goal holds (nil: no goal).
@@ -96,16 +103,9 @@ func TestMain(m *testing.M) {
 }
 
 func report(w io.Writer) error {
-	resMu.Lock()
-	figs := make([]*figure, 0, len(results))
-	for _, f := range results {
-		figs = append(figs, f)
-	}
-	resMu.Unlock()
-	sort.SliceStable(figs, func(i, j int) bool { return figs[i].order < figs[j].order })
-	collectMachine()
-
-	fmt.Fprintf(w, "\nhalosync benchmarks — %s, %s\n", machine["cpu"], machine["postgres"])
+	machineOnce.Do(collectMachine)
+	figs := sorted()
+	fmt.Fprintf(w, "\nhalosync benchmarks — %s, %s, load average %s at the end\n", machine["cpu"], machine["postgres"], loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tRESULT\tGOAL\tMET")
 	for _, f := range figs {
@@ -124,25 +124,65 @@ func report(w io.Writer) error {
 			fmt.Fprintf(w, "  %s: %s\n", f.Name, f.Detail)
 		}
 	}
-
-	out := os.Getenv("HALOSYNC_BENCH_OUT")
-	if out == "" {
-		out = "results.json"
+	if err := writeJSON(); err != nil {
+		return err
 	}
+	fmt.Fprintf(w, "\nresults written to %s\n", outPath())
+	return nil
+}
+
+func sorted() []*figure {
+	resMu.Lock()
+	defer resMu.Unlock()
+	figs := make([]*figure, 0, len(results))
+	for _, f := range results {
+		figs = append(figs, f)
+	}
+	sort.SliceStable(figs, func(i, j int) bool { return figs[i].order < figs[j].order })
+	return figs
+}
+
+func outPath() string {
+	if out := os.Getenv("HALOSYNC_BENCH_OUT"); out != "" {
+		return out
+	}
+	return "results.json"
+}
+
+var machineOnce sync.Once
+
+// writeJSON writes every figure recorded so far, with the machine and its load average at the time.
+func writeJSON() error {
+	machineOnce.Do(collectMachine)
+	figs := sorted()
 	doc := struct {
-		TakenAt time.Time         `json:"taken_at"`
-		Machine map[string]string `json:"machine"`
-		Figures []*figure         `json:"figures"`
-	}{time.Now().UTC().Truncate(time.Second), machine, figs}
+		TakenAt     time.Time         `json:"taken_at"`
+		LoadAverage string            `json:"load_average"`
+		Machine     map[string]string `json:"machine"`
+		Figures     []*figure         `json:"figures"`
+	}{time.Now().UTC().Truncate(time.Second), loadAverage(), machine, figs}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(outPath(), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", outPath(), err)
 	}
-	fmt.Fprintf(w, "\nresults written to %s\n", out)
 	return nil
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15-minute figures: the benchmarks' times depend on what else the
+// machine runs, so every result says how loaded it was.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // collectMachine describes the machine the figures were taken on.

@@ -309,3 +309,35 @@ func sanitizeValue(v any) any {
 	}
 	return v
 }
+
+// RecordOwnTicketWrite notes, with the stored reply of a ticket push, Halo's last_update of the ticket
+// before our POST and the one our POST produced (halosync.own_ticket_writes). When the push's read found
+// our own previous write (before equals the recorded after), the earlier before is kept: several pushes of
+// ours in a row still date back to the last write that was not ours.
+func (s *Store) RecordOwnTicketWrite(ctx context.Context, q Querier, ticketID int64, before, after time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO halosync.own_ticket_writes AS w (ticket_id, halo_before, halo_after)
+		VALUES ($1, $2, $3)
+		ON CONFLICT (ticket_id) DO UPDATE SET
+			halo_before = CASE WHEN w.halo_after = EXCLUDED.halo_before THEN w.halo_before ELSE EXCLUDED.halo_before END,
+			halo_after = EXCLUDED.halo_after, recorded_at = now()`, ticketID, before, after)
+	if err != nil {
+		return fmt.Errorf("error recording our own write of ticket %d: %w", ticketID, err)
+	}
+	return nil
+}
+
+// TicketTimeBeforeOwnWrite returns the ticket's last_update before our own write when lastUpdate (Halo's
+// current last_update of the ticket) is the time our latest push of it produced; nil when it is not (an
+// agent wrote the ticket or one of its actions since, or we never recorded a write).
+func (s *Store) TicketTimeBeforeOwnWrite(ctx context.Context, q Querier, ticketID int64, lastUpdate time.Time) (*time.Time, error) {
+	var before time.Time
+	err := q.QueryRow(ctx, `SELECT halo_before FROM halosync.own_ticket_writes WHERE ticket_id = $1 AND halo_after = $2`,
+		ticketID, lastUpdate).Scan(&before)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error reading our own write of ticket %d: %w", ticketID, err)
+	}
+	return &before, nil
+}

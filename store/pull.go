@@ -115,9 +115,15 @@ func (s *Store) LockEntity(ctx context.Context, entity string, wait bool) (func(
 }
 
 // CountMissing counts live rows of t (single bigint key) whose id is not in seen.
+//
+// "Not in seen" is written as an anti join over unnest($1), never NOT (id = ANY($1)): Postgres compares
+// each row with the whole array for the latter (10 s for 50k rows here, quadratic: over a minute for a
+// 137k-ticket tenant and hours at 1M), while the anti join hashes the array (0.2 s for 200k), with a
+// custom or a generic plan alike (a long-running worker's cached statements get generic plans).
 func (s *Store) CountMissing(ctx context.Context, q Querier, t *Table, seen []int64) (int, error) {
 	var n int
-	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND id > 0 AND NOT (id = ANY($1::bigint[]))`, t.Name), nonNilInt64s(seen)).Scan(&n)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %[1]s WHERE deleted_at IS NULL AND id > 0
+AND NOT EXISTS (SELECT 1 FROM unnest($1::bigint[]) AS seen(id) WHERE seen.id = %[1]s.id)`, t.Name), nonNilInt64s(seen)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count missing %s: %w", t.Entity, err)
 	}
@@ -130,7 +136,8 @@ func (s *Store) CountMissingText(ctx context.Context, q Querier, t *Table, seen 
 		seen = []string{}
 	}
 	var n int
-	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE deleted_at IS NULL AND NOT (id = ANY($1::text[]))`, t.Name), seen).Scan(&n)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %[1]s WHERE deleted_at IS NULL
+AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS seen(id) WHERE seen.id = %[1]s.id)`, t.Name), seen).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count missing %s: %w", t.Entity, err)
 	}

@@ -36,13 +36,15 @@ WHERE deleted_at IS NULL AND (%s) IN (SELECT * FROM unnest(%s))`, t.Name, names,
 // TombstoneMissing marks deleted every live row of t whose id is not in seenIDs: the delete half of a
 // full reconciliation. t must have a single bigint key (not actions: see TombstoneMissingActions; not
 // priorities: see TombstoneMissingText). An empty seenIDs tombstones the whole table, so callers must guard
-// against a suspiciously short id list (mass-delete guard) before calling.
+// against a suspiciously short id list (mass-delete guard) before calling. "Not in seenIDs" is an anti
+// join, for the reason CountMissing gives.
 func (s *Store) TombstoneMissing(ctx context.Context, tx pgx.Tx, t *Table, seenIDs []int64) (int, error) {
 	if len(t.Keys) != 1 || t.Keys[0].Type != TypeBigint {
 		return 0, fmt.Errorf("store: TombstoneMissing needs a single bigint key; %s has %v", t.Entity, t.Keys)
 	}
 	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND %[2]s > 0 AND NOT (%[2]s = ANY($1::bigint[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+WHERE deleted_at IS NULL AND %[2]s > 0
+AND NOT EXISTS (SELECT 1 FROM unnest($1::bigint[]) AS seen(k) WHERE seen.k = %[1]s.%[2]s)`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
 	return s.tombstoneExec(ctx, tx, t, sql, nonNilInt64s(seenIDs))
 }
 
@@ -55,7 +57,8 @@ func (s *Store) TombstoneMissingText(ctx context.Context, tx pgx.Tx, t *Table, s
 		seenIDs = []string{}
 	}
 	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
-WHERE deleted_at IS NULL AND NOT (%s = ANY($1::text[]))`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
+WHERE deleted_at IS NULL
+AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS seen(k) WHERE seen.k = %[1]s.%[2]s)`, t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize())
 	return s.tombstoneExec(ctx, tx, t, sql, seenIDs)
 }
 

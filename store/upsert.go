@@ -96,6 +96,13 @@ func (s *Store) Upsert(ctx context.Context, tx pgx.Tx, t *Table, rows []Row) (Up
 // rowDataError), the savepoint is rolled back and each half is tried on its own, down to single rows,
 // which are rejected: a bad row costs about 2·log2(n) extra statements, and never the other rows.
 func (t *Table) upsertSplitting(ctx context.Context, tx pgx.Tx, rows []Row, res *UpsertResult) error {
+	return t.upsertUnder(ctx, tx, rows, res, true)
+}
+
+// upsertUnder is one savepoint's attempt of upsertSplitting. direct allows copyNew's straight COPY; when
+// that COPY fails, the savepoint is rolled back and the same rows are tried once more without it (and so
+// are the halves, if they must be split), so the general path stores them or reports the real error.
+func (t *Table) upsertUnder(ctx context.Context, tx pgx.Tx, rows []Row, res *UpsertResult, direct bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -103,7 +110,7 @@ func (t *Table) upsertSplitting(ctx context.Context, tx pgx.Tx, rows []Row, res 
 	if err != nil {
 		return fmt.Errorf("error upserting %s: %w", t.Entity, err)
 	}
-	part, err := t.upsertOnce(ctx, sp, rows)
+	part, err := t.upsertOnce(ctx, sp, rows, direct)
 	if err == nil {
 		if err := sp.Commit(ctx); err != nil {
 			return fmt.Errorf("error upserting %s: %w", t.Entity, err)
@@ -117,6 +124,9 @@ func (t *Table) upsertSplitting(ctx context.Context, tx pgx.Tx, rows []Row, res 
 	if rerr := sp.Rollback(ctx); rerr != nil {
 		return fmt.Errorf("%w (rolling back: %v)", err, rerr)
 	}
+	if errors.Is(err, errCopyRefused) {
+		return t.upsertUnder(ctx, tx, rows, res, false)
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || !rowDataError(pgErr) {
 		return err
@@ -126,11 +136,15 @@ func (t *Table) upsertSplitting(ctx context.Context, tx pgx.Tx, rows []Row, res 
 		return nil
 	}
 	mid := len(rows) / 2
-	if err := t.upsertSplitting(ctx, tx, rows[:mid], res); err != nil {
+	if err := t.upsertUnder(ctx, tx, rows[:mid], res, direct); err != nil {
 		return err
 	}
-	return t.upsertSplitting(ctx, tx, rows[mid:], res)
+	return t.upsertUnder(ctx, tx, rows[mid:], res, direct)
 }
+
+// errCopyRefused is copyNew's failed COPY: a key inserted since the probe (say by a targeted fetch), or a
+// row Postgres refuses. Either way the general path decides, under a fresh savepoint.
+var errCopyRefused = errors.New("straight COPY refused")
 
 // rowDataError reports whether Postgres refused a statement for the content of the rows it carried
 // (SQLSTATE classes 22 data exception, e.g. a jsonb number out of range or an invalid text
@@ -144,9 +158,10 @@ func rowDataError(e *pgconn.PgError) bool {
 	return false
 }
 
-// upsertOnce is one attempt at storing rows (all checked): the straight COPY for new keys, else the
-// staging table and the merge. Any error leaves the transaction aborted; the caller's savepoint undoes it.
-func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertResult, error) {
+// upsertOnce is one attempt at storing rows (all checked): with direct, the straight COPY when no key is
+// stored yet, else the staging table and the merge. Any error leaves the transaction aborted; the caller's
+// savepoint undoes it.
+func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row, direct bool) (UpsertResult, error) {
 	var res UpsertResult
 	copyRows := make([][]any, 0, len(rows))
 	seen := make(map[string]struct{}, len(rows))
@@ -159,7 +174,7 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertRe
 		copyRows = append(copyRows, t.stageValues(len(copyRows), r))
 	}
 
-	if res.Duplicates == 0 {
+	if direct && res.Duplicates == 0 {
 		n, ok, err := t.copyNew(ctx, tx, copyRows)
 		if err != nil {
 			return UpsertResult{}, err
@@ -201,10 +216,12 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row) (UpsertRe
 // copyNew is Upsert's fast path for rows none of whose keys is in t yet (all of an initial sync, new records
 // of later ones): it COPYs them straight into t, as plain COPY does, instead of staging them and merging
 // with INSERT … ON CONFLICT (issue 11: about a tenth off an initial sync's wall time). One round trip
-// marks the transaction as the sync's own (like markSyncOrigin) and probes the keys; if any exists, or the
-// COPY fails (say a record inserted meanwhile by a targeted fetch), the COPY's savepoint is rolled back and
-// ok is false, so the caller takes the general path, which also reports any real error. rows are Upsert's
-// staged rows (ord first), without repeated keys.
+// marks the transaction as the sync's own (like markSyncOrigin) and probes the keys; if any exists, ok is
+// false and the caller takes the general path. If the COPY fails (say a record inserted meanwhile by a
+// targeted fetch) the error is errCopyRefused: the caller's savepoint is rolled back and the general path
+// tried, which also reports any real error. The COPY has no savepoint of its own: that cost two round trips
+// per batch, each several milliseconds on a loaded machine (issue 19). rows are Upsert's staged rows (ord
+// first), without repeated keys.
 func (t *Table) copyNew(ctx context.Context, tx pgx.Tx, rows [][]any) (n int, ok bool, err error) {
 	args := make([]any, len(t.Keys))
 	for i, c := range t.Keys {
@@ -245,19 +262,9 @@ func (t *Table) copyNew(ctx context.Context, tx pgx.Tx, rows [][]any) (n int, ok
 	for i, r := range rows {
 		direct[i] = r[1:]
 	}
-	sp, err := tx.Begin(ctx)
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"halo", t.Entity}, t.stageColumns()[1:], pgx.CopyFromRows(direct))
 	if err != nil {
-		return 0, false, fmt.Errorf("error copying %s rows: %w", t.Entity, err)
-	}
-	copied, cerr := sp.CopyFrom(ctx, pgx.Identifier{"halo", t.Entity}, t.stageColumns()[1:], pgx.CopyFromRows(direct))
-	if cerr != nil {
-		if err := sp.Rollback(ctx); err != nil {
-			return 0, false, fmt.Errorf("error copying %s rows: %w (rolling back: %v)", t.Entity, cerr, err)
-		}
-		return 0, false, nil
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return 0, false, fmt.Errorf("error copying %s rows: %w", t.Entity, err)
+		return 0, false, fmt.Errorf("%w: %s: %v", errCopyRefused, t.Entity, err)
 	}
 	return int(copied), true, nil
 }

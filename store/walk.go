@@ -35,21 +35,18 @@ ON CONFLICT (entity) DO UPDATE SET walk_started_at = coalesce(e.walk_started_at,
 }
 
 // SaveWalk records a walk's position (the next page to read and the rows
-// listed so far) and the keys of the batch just stored. Call it with the
-// transaction that stored the batch.
+// listed so far) and the keys of the batch just stored, in one statement (one
+// round trip of every stored batch). Call it with the transaction that stored
+// the batch.
 func (s *Store) SaveWalk(ctx context.Context, q Querier, entity string, nextPage int, listed int64, seen WalkSeen) error {
-	_, err := q.Exec(ctx, `INSERT INTO halosync.entity_state AS e (entity, walk_page, walk_listed) VALUES ($1, $2, $3)
-ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed = EXCLUDED.walk_listed`, entity, nextPage, listed)
+	_, err := q.Exec(ctx, `WITH position AS (
+    INSERT INTO halosync.entity_state AS e (entity, walk_page, walk_listed) VALUES ($1, $2, $3)
+    ON CONFLICT (entity) DO UPDATE SET walk_page = EXCLUDED.walk_page, walk_listed = EXCLUDED.walk_listed)
+INSERT INTO halosync.walk_seen (entity, ids, ticket_ids, text_ids)
+SELECT $1, $4, $5, $6 WHERE cardinality($4::bigint[]) > 0 OR cardinality($6::text[]) > 0`,
+		entity, nextPage, listed, nonNilInt64s(seen.IDs), nonNilInt64s(seen.TicketIDs), nonNilStrings(seen.Text))
 	if err != nil {
-		return fmt.Errorf("record %s walk position: %w", entity, err)
-	}
-	if len(seen.IDs) == 0 && len(seen.Text) == 0 {
-		return nil
-	}
-	_, err = q.Exec(ctx, `INSERT INTO halosync.walk_seen (entity, ids, ticket_ids, text_ids) VALUES ($1, $2, $3, $4)`,
-		entity, nonNilInt64s(seen.IDs), nonNilInt64s(seen.TicketIDs), nonNilStrings(seen.Text))
-	if err != nil {
-		return fmt.Errorf("record %s walk keys: %w", entity, err)
+		return fmt.Errorf("record %s walk position and keys: %w", entity, err)
 	}
 	return nil
 }
@@ -109,17 +106,35 @@ ON CONFLICT (entity) DO UPDATE SET recent_done_at = EXCLUDED.recent_done_at`, en
 	return nil
 }
 
-// walkedActions is the live actions the recorded bulk walk did not list.
+// walkedActions is the live actions the recorded bulk walk did not list. It must be planned as a hash or
+// merge anti join (see noNestedLoops), so the walk's keys are unnested in the select list (a ProjectSet, in
+// step like unnest(a, b)), which needs no nested loop at all.
 const walkedActions = `FROM halo.actions a WHERE a.deleted_at IS NULL AND a.id > 0 AND a.ticket_id > 0 AND NOT EXISTS (
-	SELECT 1 FROM halosync.walk_seen w, unnest(w.ticket_ids, w.ids) AS s(ticket_id, id)
-	WHERE w.entity = 'actions' AND s.ticket_id = a.ticket_id AND s.id = a.id)`
+	SELECT 1 FROM (SELECT unnest(w.ticket_ids) AS ticket_id, unnest(w.ids) AS id FROM halosync.walk_seen w
+	               WHERE w.entity = 'actions') s
+	WHERE s.ticket_id = a.ticket_id AND s.id = a.id)`
+
+// noNestedLoops keeps the planner off nested loops for the rest of the transaction (the reconcile's own).
+// The reconcile runs right after a first sync COPYed the actions into a table never analyzed: with no
+// statistics (IS NULL is guessed at 0.5 % of the rows) and unnest guessed at 10 rows an array, a nested
+// loop anti join looks cheapest, and it compares every action with every listed key: 2.5 minutes for 59k
+// actions (issue 19's ingest profile), days for 3M.
+func noNestedLoops(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', 'off', true)`); err != nil {
+		return fmt.Errorf("plan the actions reconcile: %w", err)
+	}
+	return nil
+}
 
 // CountActionsNotWalked counts live actions the bulk actions walk in
 // progress has not listed (by its keys in halosync.walk_seen: a walk of
 // millions of actions keeps them there, not in the worker's memory).
-func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, error) {
+func (s *Store) CountActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
+	if err := noNestedLoops(ctx, tx); err != nil {
+		return 0, err
+	}
 	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) `+walkedActions).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*) `+walkedActions).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count actions not listed: %w", err)
 	}
 	return n, nil
@@ -129,6 +144,9 @@ func (s *Store) CountActionsNotWalked(ctx context.Context, q Querier) (int, erro
 // walk did not list.
 func (s *Store) TombstoneActionsNotWalked(ctx context.Context, tx pgx.Tx) (int, error) {
 	if err := markSyncOrigin(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := noNestedLoops(ctx, tx); err != nil {
 		return 0, err
 	}
 	tag, err := tx.Exec(ctx, `UPDATE halo.actions SET deleted_at = now(), synced_at = now() WHERE (ticket_id, id) IN (SELECT a.ticket_id, a.id `+walkedActions+`)`)

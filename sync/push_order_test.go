@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,4 +55,68 @@ func TestPushActionConflictDatedByTicket(t *testing.T) {
 	require.Len(t, cs, 1)
 	require.Equal(t, "note", cs[0].Field)
 	require.Equal(t, "halo", cs[0].Winner)
+}
+
+// TestPushActionConflictNotDatedByOwnTicketPush: Halo's side of an action conflict is dated by its ticket's
+// last_update, which our own ticket pushes move too. An agent's action edit made before the local one must
+// lose even when a push of ours (or several) reached the ticket after the local action edit; an agent's write
+// of the ticket after our push dates it again, and so does a push whose reply was never stored (a crash
+// after the POST: in doubt, Halo wins) (converge known issue push-action-dated-by-own-ticket-push, seed 404).
+func TestPushActionConflictNotDatedByOwnTicketPush(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name        string
+		ownPushes   int  // local ticket edits pushed, one at a time, after the local action edit
+		agentWrites bool // an agent writes the ticket after our pushes, later than the local action edit
+		crash       bool // the (last) ticket push stops after its POST, before storing the reply
+		winner      string
+	}{
+		{"one push of ours", 1, false, false, "local"},
+		{"two pushes of ours in a row", 2, false, false, "local"},
+		{"an agent's write after ours", 1, true, false, "halo"},
+		{"a crash after our POST", 1, false, true, "halo"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newPushEnv(t)
+			hsync.SetClockOffset(e.pusher, 0)
+			tid, aid := e.userAction(t)
+			e.remoteEdit("actions", tid, map[string]any{"id": aid, "ticket_id": tid, "note": "halo, earlier"}, -time.Minute)
+			e.exec(t, `UPDATE halo.actions SET note = 'local, later' WHERE ticket_id = $1 AND id = $2`, tid, aid)
+			for i := range c.ownPushes {
+				e.exec(t, `UPDATE halo.tickets SET summary = $1 WHERE id = $2`, fmt.Sprintf("local summary %d", i), tid)
+				var id int64
+				for _, ob := range e.outbox(t) {
+					if ob.Entity == "tickets" && ob.Open() {
+						id = ob.ID
+					}
+				}
+				require.NotZero(t, id)
+				// Our POST moves the ticket's last_update past the local action edit.
+				if c.crash && i == c.ownPushes-1 {
+					hsync.SetAfterPost(e.pusher, func(context.Context, int64) error { return errors.New("crash") })
+					require.Error(t, e.pusher.Push(ctx, id))
+					hsync.SetAfterPost(e.pusher, nil)
+					continue
+				}
+				require.NoError(t, e.pusher.Push(ctx, id))
+			}
+			if c.agentWrites {
+				e.remoteEdit("tickets", tid, map[string]any{"details": "agent, after our push"}, time.Minute)
+			}
+
+			pushed := 1
+			if c.crash {
+				pushed = 2 // the ticket's row, left sending, is finished first (no POST: Halo has its value)
+			}
+			require.Equal(t, pushed, e.pushAll(t))
+			want := map[string]string{"local": "local, later", "halo": "halo, earlier"}[c.winner]
+			require.Equal(t, want, e.record(t, "actions", tid, aid)["note"])
+			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			require.Equal(t, "note", cs[0].Field)
+			require.Equal(t, c.winner, cs[0].Winner)
+		})
+	}
 }

@@ -353,6 +353,8 @@ func (e *env) exec(ctx context.Context, m *model, i int, o Op) error {
 		e.heal()
 	case Quiesce:
 		return e.quiesce(ctx)
+	case Hold:
+		e.stopWorker(false)
 	}
 	return nil
 }

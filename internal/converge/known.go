@@ -19,27 +19,9 @@ type knownIssue struct {
 }
 
 // knownIssues: the push-path divergences it held before (push-unreadable-record,
-// push-own-action-moves-clock, push-action-conflict-time) are fixed and in regressions.
-var knownIssues = []knownIssue{
-	{
-		id: "push-action-dated-by-own-ticket-push",
-		what: "Halo's actions carry no modification time, so Halo's side of an action conflict is dated by its " +
-			"ticket's last_update; a push of a local edit of that ticket which reaches Halo after the local " +
-			"action edit (late under load, or pushed first by pushTicketFirst) moves last_update past it, and " +
-			"Halo wins a conflict whose Halo edit was earlier (seed 404, once in 300 histories at load 13)",
-		match: func(m *model, div string) bool {
-			f := strings.Fields(div)
-			if len(f) < 2 || f[0] != "actions" || !strings.Contains(div, "edited on both sides") ||
-				!(strings.Contains(div, "want the local value") || strings.Contains(div, "names halo, want local")) {
-				return false
-			}
-			tid, _, _ := strings.Cut(f[1], "/")
-			return slices.ContainsFunc(m.touches[rk("tickets", tid)], func(t touch) bool {
-				return !t.halo && t.field != actionTouch && t.field != ""
-			})
-		},
-	},
-}
+// push-own-action-moves-clock, push-action-conflict-time, push-action-dated-by-own-ticket-push) are fixed
+// and in regressions.
+var knownIssues = []knownIssue{}
 
 // pushRef finds the pushes an error is about: "push tickets 4 (update, outbox 911)".
 var pushRef = regexp.MustCompile(`push (\w+) (\S+) \(`)

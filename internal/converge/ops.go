@@ -42,12 +42,13 @@ const (
 	Fault                   // switch a fault on (Fault field)
 	Heal                    // switch every fault off
 	Quiesce                 // wait until the worker has pushed every open edit (regression histories only: weight 0)
+	Hold                    // stop the worker until the next Crash or the end of the history: edits wait, and the rest phase pushes them oldest first (regression histories only: weight 0)
 	numKinds
 )
 
 var kindNames = [...]string{"HaloUpdate", "HaloCreate", "HaloDelete", "HaloBad", "HaloHeal", "HaloDrift", "LocalUpdate",
 	"LocalInsert", "LocalDelete", "BothEdit", "HookDeliver", "HookLate", "HookDup", "HookLose", "Pull", "Settle",
-	"Crash", "Fault", "Heal", "Quiesce"}
+	"Crash", "Fault", "Heal", "Quiesce", "Hold"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -78,6 +78,16 @@ var regressions = []struct {
 		{Kind: converge.Quiesce},
 		{Kind: converge.BothEdit, Entity: "sites", Pick: 2, Field: "name", Value: "l2-1", Value2: "h2-1", Delta: 1 * time.Millisecond},
 	}}},
+	// Halo's side of an action conflict is dated by its ticket's last_update, which our own ticket push moves
+	// too: a local ticket edit pushed after a local action edit (late under load, or first by pushTicketFirst)
+	// dated Halo's action edit, 1 ms before the local one, after it, and Halo won (seed 404 under load;
+	// push-action-dated-by-own-ticket-push). Hold keeps both edits waiting, so the rest phase pushes the
+	// ticket's, the older, first: the order load made.
+	{"own ticket push does not date an action conflict", converge.History{Seed: 404, Steps: []converge.Op{
+		{Kind: converge.Hold},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Field: "summary", Value: "l1-404"},
+		{Kind: converge.BothEdit, Entity: "actions", Field: "note", Value: "l2-404", Value2: "h2-404", Delta: -1 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
