@@ -87,7 +87,7 @@ func resumeAfterKill(b *testing.B) {
 	}
 	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 7})
 	fake.Generate(large)
-	m := minimumOf(fake)
+	m := minimumOf(b, fake)
 	expected := m.base + m.bulkActions
 	t := serveFake(b, fake)
 	dbURL, pool := testdb.NewURL(b)

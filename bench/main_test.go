@@ -38,6 +38,8 @@ type figure struct {
 // Keys, in table order.
 var order = []string{
 	"requests_bulk", "requests_perticket", "requests_counts",
+	"requests_appointments", "requests_timesheet_events", "requests_timesheets", "requests_invoices",
+	"requests_items", "requests_quotes", "requests_suppliers",
 	"ingest_rows_per_s", "copy_rows_per_s", "ingest_vs_copy",
 	"incr_10k", "incr_200k", "incr_ratio", "incr_requests",
 	"rate_use", "rate_429",

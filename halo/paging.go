@@ -344,6 +344,9 @@ func splitEnvelope(body []byte, keys []string) (rows []json.RawMessage, recordCo
 	for k := range env {
 		names = append(names, k)
 	}
+	if len(keys) == 0 {
+		return nil, -1, pageEcho{}, fmt.Errorf("reply is an object, not the bare array this endpoint sends (keys: %s)", strings.Join(names, ", "))
+	}
 	return nil, -1, pageEcho{}, fmt.Errorf("reply has no %q array (keys: %s)", keys[0], strings.Join(names, ", "))
 }
 

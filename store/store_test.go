@@ -107,12 +107,16 @@ func TestUpsert(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		for entity, tbl := range store.Tables {
-			keys := []any{haloInt(7)}
-			switch entity {
-			case "actions":
-				keys = []any{haloInt(7), haloInt(1)}
-			case "priorities":
-				keys = []any{"0f8fad5b-d9cb-469f-a165-70867728950e"}
+			var keys []any
+			for i, k := range tbl.Keys {
+				switch k.Type {
+				case store.TypeBigint:
+					keys = append(keys, haloInt(7-6*min(i, 1))) // (7), or (7, 1) for actions and lines
+				case store.TypeText:
+					keys = append(keys, "0f8fad5b-d9cb-469f-a165-70867728950e")
+				case store.TypeTimestamptz:
+					keys = append(keys, time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+				}
 			}
 			res := b.upsert(t, entity, zeroRow(tbl, keys, `{"id":7}`))
 			require.Equal(t, 1, res.Inserted, entity)

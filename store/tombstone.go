@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -116,6 +117,19 @@ func keyColumn(c Column, i int, keys [][]any) (any, error) {
 				return nil, fmt.Errorf("key %v has no %s", k, c.Name)
 			}
 			out[j], _ = columnValue(TypeText, k[i]).(string)
+		}
+		return out, nil
+	case TypeTimestamptz:
+		out := make([]time.Time, len(keys))
+		for j, k := range keys {
+			if len(k) <= i {
+				return nil, fmt.Errorf("key %v has no %s", k, c.Name)
+			}
+			t, ok := k[i].(time.Time)
+			if !ok {
+				return nil, fmt.Errorf("key %s: %v (%T) is not a time", c.Name, k[i], k[i])
+			}
+			out[j] = t
 		}
 		return out, nil
 	}

@@ -394,9 +394,19 @@ func TestOneTokenForConcurrentPulls(t *testing.T) {
 	fake := newFake(t, halofake.Options{BulkActions: true, Seed: 4}, tiny)
 	e := newGuarded(t, fake, testdb.New(t), func(st *store.Store) *hsync.Guard { return fastGuard(st, nil) }, nil)
 	var wg gosync.WaitGroup
+	// At most 8 pulls at once: each holds a connection for its lock and needs another, so more pulls than
+	// the test pool's connections would wait on each other (the worker runs HALOSYNC_WORKERS pulls on a
+	// pool of 3 × workers + 8).
+	slots := make(chan struct{}, 8)
+	pull := func(entity string, full bool) (err error) {
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		_, err = e.puller.Pull(context.Background(), entity, full)
+		return err
+	}
 	errs := make([]error, len(hsync.PullOrder))
 	for i, entity := range hsync.PullOrder {
-		wg.Go(func() { _, errs[i] = e.puller.Pull(context.Background(), entity, false) })
+		wg.Go(func() { errs[i] = pull(entity, false) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -410,7 +420,7 @@ func TestOneTokenForConcurrentPulls(t *testing.T) {
 	fake.ResetRequests()
 	errs = make([]error, len(hsync.PullOrder))
 	for i, entity := range hsync.PullOrder {
-		wg.Go(func() { _, errs[i] = e.puller.Pull(context.Background(), entity, true) })
+		wg.Go(func() { errs[i] = pull(entity, true) })
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -17,20 +17,28 @@ import (
 // it does not know (HA §2), so a misspelt one would silently turn a filter
 // into a full scan: this list pins each one.
 var contractParams = map[string]map[string]string{
-	"GET /api/client":          {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4"},
-	"GET /api/site":            {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4"},
-	"GET /api/users":           {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2"},
-	"GET /api/asset":           {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4", "includeassetfields": "HA §12.9, SW /Asset"},
-	"GET /api/clientcontract":  {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2"},
-	"GET /api/tickets":         {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "lastupdatefromdate": "HA §4", "deleted": "HA §3.2, §4", "order": "HA §2, SW /Tickets", "orderdesc": "HA §2, HAM corrections, SW /Tickets", "include_custom_fields": "HA §5.1, HAM custom fields"},
-	"GET /api/actions":         {"pageinate": "HA §12.12", "page_size": "HA §12.12", "page_no": "HA §12.12", "ticket_id": "HA §3.2", "startdate": "HA §3.2", "includehtmlnote": "HA §5.6, SW /Actions"},
-	"GET /api/agent":           {"pageinate": "HAM /Agent", "page_size": "HAM /Agent", "page_no": "HAM /Agent", "includeenabled": "HA §3.2", "includedisabled": "HA §3.2", "includeunassigned": "HA §3.2", "includeapiagents": "SW /Agent"},
-	"GET /api/status":          {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)", "showall": "HA §3.2"},
-	"GET /api/tickettype":      {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)", "showinactive": "HA §3.2"},
-	"GET /api/team":            {"pageinate": "HAM /Team", "page_size": "HAM /Team", "page_no": "HAM /Team", "includedisabled": "HA §3.2", "includeenabled": "HA §3.2"},
-	"GET /api/fieldinfo":       {},
-	"GET /api/priority":        {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)"},
-	"GET /api/tickets/{id}":    {},
+	"GET /api/client":         {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4"},
+	"GET /api/site":           {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4"},
+	"GET /api/users":          {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2"},
+	"GET /api/asset":          {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2", "includeactive": "HA §3.2", "lastupdatefromdate": "HA §4", "includeassetfields": "HA §12.9, SW /Asset"},
+	"GET /api/clientcontract": {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "includeinactive": "HA §3.2"},
+	"GET /api/tickets":        {"pageinate": "HA §3.1", "page_size": "HA §3.1", "page_no": "HA §3.1", "lastupdatefromdate": "HA §4", "deleted": "HA §3.2, §4", "order": "HA §2, SW /Tickets", "orderdesc": "HA §2, HAM corrections, SW /Tickets", "include_custom_fields": "HA §5.1, HAM custom fields"},
+	"GET /api/actions":        {"pageinate": "HA §12.12", "page_size": "HA §12.12", "page_no": "HA §12.12", "ticket_id": "HA §3.2", "startdate": "HA §3.2", "includehtmlnote": "HA §5.6, SW /Actions"},
+	"GET /api/agent":          {"pageinate": "HAM /Agent", "page_size": "HAM /Agent", "page_no": "HAM /Agent", "includeenabled": "HA §3.2", "includedisabled": "HA §3.2", "includeunassigned": "HA §3.2", "includeapiagents": "SW /Agent"},
+	"GET /api/status":         {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)", "showall": "HA §3.2"},
+	"GET /api/tickettype":     {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)", "showinactive": "HA §3.2"},
+	"GET /api/team":           {"pageinate": "HAM /Team", "page_size": "HAM /Team", "page_no": "HAM /Team", "includedisabled": "HA §3.2", "includeenabled": "HA §3.2"},
+	"GET /api/fieldinfo":      {},
+	"GET /api/priority":       {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)"},
+	"GET /api/tickets/{id}":   {},
+	// billing, calendar and time (issue 18)
+	"GET /api/appointment":     {"pageinate": "HAM /Appointment, SW", "page_size": "HAM /Appointment, SW", "page_no": "HAM /Appointment (paging only with it), SW", "start_date": "HAM /Appointment, SW", "end_date": "HAM /Appointment, SW"},
+	"GET /api/timesheetevent":  {"start_date": "HAM /TimesheetEvent (ISO datetimes), SW", "end_date": "HAM /TimesheetEvent, SW"},
+	"GET /api/timesheet":       {"start_date": "HAM /Timesheet (PS sends it)", "end_date": "HAM /Timesheet (PS sends it)"},
+	"GET /api/invoice":         {"pageinate": "HAM /Invoice, SW", "page_size": "HAM /Invoice, SW", "page_no": "HAM /Invoice, SW", "includelines": "HAM /Invoice, SW"},
+	"GET /api/item":            {"pageinate": "HAM /Item, SW", "page_size": "HAM /Item, SW", "page_no": "HAM /Item, SW", "includeinactive": "HAM /Item, SW", "includeactive": "HAM /Item, SW"},
+	"GET /api/quotation":       {"pageinate": "HAM /Quotation, SW", "page_size": "HAM /Quotation, SW", "page_no": "HAM /Quotation, SW", "includelines": "HAM /Quotation, SW"},
+	"GET /api/supplier":        {"pageinate": "HAM /Supplier, SW", "page_size": "HAM /Supplier, SW", "page_no": "HAM /Supplier, SW", "includeinactive": "HAM /Supplier, SW", "includeactive": "HAM /Supplier, SW"},
 	"DELETE /api/tickets/{id}": {"reason": "HA §7.2, SW DELETE /Tickets/{id}"},
 }
 
@@ -39,7 +47,7 @@ var contractParams = map[string]map[string]string{
 var booleanParams = map[string]bool{
 	"pageinate": true, "includeinactive": true, "includeactive": true, "deleted": true, "includehtmlnote": true,
 	"includeenabled": true, "includedisabled": true, "includeunassigned": true, "includeapiagents": true,
-	"showall": true, "showinactive": true, "orderdesc": true, "includeassetfields": true,
+	"showall": true, "showinactive": true, "orderdesc": true, "includeassetfields": true, "includelines": true,
 }
 
 var idSegment = regexp.MustCompile(`/\d+$`)

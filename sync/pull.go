@@ -60,6 +60,9 @@ type Puller struct {
 	// ActionSweep is how many tickets of the actions sweep (see
 	// pullActions) one pull re-reads; 0 reads them all.
 	ActionSweep int
+	// History is how far back a full pull of a date-bounded entity (time
+	// entries, timesheets) reads (0 → DefaultHistory).
+	History time.Duration
 }
 
 // ErrBusy is returned when another process is pulling the same entity.
@@ -130,6 +133,10 @@ type pullRun struct {
 	walkStart *time.Time
 	// seenTickets pairs with seen for actions (ticket of each action id).
 	seenTickets []int64
+	// windows are the date windows a ByWindow pull reads (see windows.go);
+	// windowSeen the keys a walk of windows listed, for its reconcile.
+	windows    []window
+	windowSeen map[string]bool
 	// savedSeen, savedText, savedTickets: how much of seen, seenText and
 	// seenTickets is already recorded in halosync.walk_seen.
 	savedSeen, savedText, savedTickets int
@@ -211,7 +218,9 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 	if pr.fullWalk {
 		mode = "full"
 	}
-	pr.resumable = pr.fullWalk
+	// A walk of date windows restarts from its first window: each is one
+	// request, and its position is not a page.
+	pr.resumable = pr.fullWalk && sp.Paging != entity.DateBounded
 	pr.run = &store.Run{Entity: name, Mode: mode, StartedAt: pr.started}
 	if pr.run.ID, err = p.Store.StartRun(ctx, name, mode); err != nil {
 		return nil, fmt.Errorf("pull %s: start run: %w", name, err)
@@ -248,7 +257,13 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 
 func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 	params := url.Values{}
-	if !pr.fullWalk {
+	if pr.spec.Filter == entity.ByWindow {
+		pr.windows = p.planWindows(pr, time.Now().UTC())
+		pr.windowSeen = map[string]bool{}
+		if pr.spec.Paging != entity.DateBounded && len(pr.windows) == 1 {
+			maps.Copy(params, pr.spec.windowParams(pr.windows[0]))
+		}
+	} else if !pr.fullWalk {
 		b := pr.state.Cursor.Add(-p.overlap())
 		pr.bound = &b
 		params.Set("lastupdatefromdate", halo.FormatQueryTime(b))
@@ -287,7 +302,11 @@ func (p *Puller) pull(ctx context.Context, pr *pullRun) error {
 			p.logger().Warn("delete reconciliation skipped", "entity", pr.spec.Name, "reason", why)
 			return nil
 		}
-		if err := p.reconcile(ctx, pr); err != nil {
+		reconcile := p.reconcile
+		if pr.spec.Paging == entity.DateBounded {
+			reconcile = p.reconcileWindows
+		}
+		if err := reconcile(ctx, pr); err != nil {
 			return err
 		}
 		pr.reconciled = true
@@ -317,7 +336,12 @@ func (p *Puller) walk(ctx context.Context, pr *pullRun, params url.Values) error
 			return err
 		}
 	}
-	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] { return pr.spec.walk(ctx, p.Halo, opts) })
+	pages := prefetch(ctx, func(ctx context.Context) iter.Seq2[batch, error] {
+		if pr.spec.Paging == entity.DateBounded {
+			return pr.spec.walkWindows(ctx, p.Halo, opts, pr.windows, pr.windowSeen)
+		}
+		return pr.spec.walk(ctx, p.Halo, opts)
+	})
 	// The walk has reached its end only once its last page is stored too.
 	var end *halo.WalkEnd
 	for b, err := range pages {
@@ -397,6 +421,9 @@ func (p *Puller) storeBatch(ctx context.Context, pr *pullRun, pb *pageBatch) err
 		if err != nil {
 			return err
 		}
+		if err := p.storeNested(ctx, tx, pr, pb.rows); err != nil {
+			return err
+		}
 		pr.run.Inserted += int64(res.Inserted)
 		pr.run.Updated += int64(res.Updated)
 		pr.run.Unchanged += int64(res.Unchanged)
@@ -471,8 +498,14 @@ func (p *Puller) reconcile(ctx context.Context, pr *pullRun) error {
 			n, err = p.Store.TombstoneMissing(ctx, tx, t, pr.seen)
 		}
 		pr.run.Tombstoned += int64(n)
-		if err != nil || pr.spec.Name != entity.Tickets.Name {
+		if err != nil {
 			return err
+		}
+		if err := p.tombstoneNestedOfDeleted(ctx, tx, pr.spec); err != nil {
+			return err
+		}
+		if pr.spec.Name != entity.Tickets.Name {
+			return nil
 		}
 		return p.Store.TombstoneActionsOfDeletedTickets(ctx, tx)
 	})

@@ -52,6 +52,7 @@ type Config struct {
 	FullInterval      time.Duration `envconfig:"HALOSYNC_FULL_INTERVAL" default:"24h" desc:"Full reconcile interval (deletions); 0 disables"`
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`
+	TimeHistory       time.Duration `envconfig:"HALOSYNC_TIME_HISTORY" default:"8760h" desc:"How far back time entries and timesheets are mirrored (Halo lists them only by date windows)"`
 	AutoMigrate       bool          `envconfig:"HALOSYNC_AUTO_MIGRATE" default:"true" desc:"Apply migrations when worker or sync starts"`
 	CreateMarker      string        `envconfig:"HALOSYNC_CREATE_MARKER" default:"third_party_id_string" desc:"Ticket field that carries a create's correlation value, or customfield:<id> (see halosync check)"`
 	PushMaxAttempts   int           `envconfig:"HALOSYNC_PUSH_MAX_ATTEMPTS" default:"10" desc:"Failed attempts after which a push is parked with its last error"`
@@ -96,6 +97,8 @@ func loadConfig() (*Config, error) {
 	case c.FullInterval < 0:
 		// A negative interval would silently disable the reconcile, which only 0 is documented to do.
 		return nil, fmt.Errorf("HALOSYNC_FULL_INTERVAL: expected a duration such as 24h (0 disables), got %v", c.FullInterval)
+	case c.TimeHistory < 24*time.Hour:
+		return nil, fmt.Errorf("HALOSYNC_TIME_HISTORY: expected a duration of at least a day such as 8760h, got %v", c.TimeHistory)
 	case c.Overlap <= 0:
 		// The puller replaces a zero or negative overlap by its default: refuse it rather than run
 		// with a window the operator did not ask for.

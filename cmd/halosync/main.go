@@ -145,7 +145,7 @@ func (a *app) migrate(ctx context.Context) error {
 }
 
 func (a *app) puller() *hsync.Puller {
-	return &hsync.Puller{Halo: a.halo, Store: a.store, Log: a.log, Overlap: a.cfg.Overlap, MassDeleteShare: a.cfg.MassDeleteShare}
+	return &hsync.Puller{Halo: a.halo, Store: a.store, Log: a.log, Overlap: a.cfg.Overlap, MassDeleteShare: a.cfg.MassDeleteShare, History: a.cfg.TimeHistory}
 }
 
 // newLogger builds the structured logger: text on a terminal, JSON otherwise.

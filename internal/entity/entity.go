@@ -13,6 +13,7 @@ package entity
 
 import (
 	"net/url"
+	"time"
 )
 
 // Entity is the declaration of one mirrored Halo entity. Its table is
@@ -45,8 +46,8 @@ type Entity struct {
 	Envelope []string
 	// Paging is how the list endpoint pages.
 	Paging Paging
-	// Bounds are the window parameters of a DateBounded endpoint (nil
-	// otherwise).
+	// Bounds are the window parameters of a DateBounded endpoint, or of a
+	// ByWindow entity's incremental reads (nil otherwise).
 	Bounds *Bounds
 	// Params are sent on every list request: the switches that make Halo
 	// list inactive, disabled or deleted rows too (halo-api.md §10.10: a
@@ -235,9 +236,18 @@ const (
 	DateBounded
 )
 
-// Bounds names the datetime window parameters of a DateBounded endpoint.
+// Bounds names the datetime window parameters of a DateBounded endpoint
+// (or of a ByWindow entity's incremental reads) and what they bound.
 type Bounds struct {
 	From, To string // query parameters, e.g. "start_date", "end_date"
+	// Column is the typed column the window bounds (time entries:
+	// start_date): a complete walk of windows reconciles only the rows
+	// whose Column lies in the range it walked.
+	Column string
+	// Recent is how far back from now an incremental pull reads; Ahead how
+	// far ahead of now every read reaches (appointments are booked months
+	// ahead; time is logged up to now).
+	Recent, Ahead time.Duration
 }
 
 // Filter says how an entity can be read incrementally.
@@ -256,6 +266,14 @@ const (
 	// modified-since filter (contracts, agents, lookups) or their list rows
 	// carry no timestamp to advance a cursor with (users, halo-api.md §12.6).
 	FullOnly
+	// ByWindow entities have no modified-since filter but a date window
+	// (Bounds) where their changes happen: an incremental pull reads only
+	// the rows whose Bounds.Column lies in [now − Recent, now + Ahead]
+	// (appointments around today, time logged lately) and tombstones
+	// nothing; a full pull (the worker's full interval) reads everything —
+	// a DateBounded entity every window since the configured history
+	// (HALOSYNC_TIME_HISTORY) — and reconciles.
+	ByWindow
 )
 
 // Interval names one of the worker's pull intervals.

@@ -33,8 +33,12 @@ func (e *Entity) validate() error {
 		return fmt.Errorf("no key columns")
 	case e.Filter == 0 && e.Parent == "":
 		return fmt.Errorf("no Filter (an entity pulled on its own needs one)")
-	case (e.Paging == DateBounded) != (e.Bounds != nil):
-		return fmt.Errorf("Bounds goes with Paging DateBounded, and only with it")
+	case (e.Paging == DateBounded || e.Filter == ByWindow) != (e.Bounds != nil):
+		return fmt.Errorf("Bounds goes with Paging DateBounded or Filter ByWindow, and only with them")
+	case e.Paging == DateBounded && e.Filter != ByWindow:
+		return fmt.Errorf("a DateBounded entity is read by windows: Filter ByWindow")
+	case e.Bounds != nil && e.Bounds.Column == "":
+		return fmt.Errorf("Bounds.Column names the column the window bounds")
 	case (e.Parent == "") != (e.ParentParam == "" && e.Nested == ""), e.ParentParam != "" && e.Nested != "":
 		return fmt.Errorf("Parent goes with exactly one of ParentParam and Nested")
 	case e.ReadOnly && e.Create != NoCreate:
@@ -55,6 +59,12 @@ func (e *Entity) validate() error {
 			return fmt.Errorf("column %q is Writable but the entity is ReadOnly", c.Name)
 		}
 		seen[c.Name] = true
+	}
+	if b := e.Bounds; b != nil {
+		c, ok := e.columnNamed(b.Column)
+		if !ok || (c.Kind != Timestamp && c.Kind != Date) {
+			return fmt.Errorf("Bounds.Column %q is not a Timestamp or Date column", b.Column)
+		}
 	}
 	for _, g := range e.Generated {
 		if seen[g] {
@@ -196,4 +206,14 @@ func (k Kind) keyKind() bool {
 		return true
 	}
 	return false
+}
+
+// columnNamed finds a key or typed column by name before declare indexes them.
+func (e *Entity) columnNamed(name string) (Column, bool) {
+	for _, c := range e.allColumns() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
 }
