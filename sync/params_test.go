@@ -30,6 +30,14 @@ var contractParams = map[string]map[string]string{
 	"GET /api/team":            {"pageinate": "HAM /Team", "page_size": "HAM /Team", "page_no": "HAM /Team", "includedisabled": "HA §3.2", "includeenabled": "HA §3.2"},
 	"GET /api/priority":        {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)"},
 	"GET /api/tickets/{id}":    {},
+	"GET /api/instanceinfo":    {},
+	"GET /api/sla":             {},
+	"GET /api/category":        {},
+	"GET /api/organisation":    {},
+	"GET /api/outcome":         {"showhidden": "HAM /Outcome, SW /Outcome"},
+	"GET /api/toplevel":        {"pageinate": "HAM /TopLevel, SW", "page_size": "HAM /TopLevel, SW", "page_no": "HAM /TopLevel, SW", "show_all": "SW /TopLevel"},
+	"GET /api/kbarticle":       {"pageinate": "HAM /KBArticle", "page_size": "HAM /KBArticle", "page_no": "HAM /KBArticle", "includeinactive": "SW /KBArticle", "includeactive": "SW /KBArticle"},
+	"GET /api/attachment":      {"ticket_id": "HAM /Attachment"},
 	"DELETE /api/tickets/{id}": {"reason": "HA §7.2, SW DELETE /Tickets/{id}"},
 }
 
@@ -38,7 +46,7 @@ var contractParams = map[string]map[string]string{
 var booleanParams = map[string]bool{
 	"pageinate": true, "includeinactive": true, "includeactive": true, "deleted": true, "includehtmlnote": true,
 	"includeenabled": true, "includedisabled": true, "includeunassigned": true, "includeapiagents": true,
-	"showall": true, "showinactive": true, "orderdesc": true,
+	"showall": true, "showinactive": true, "orderdesc": true, "showhidden": true, "show_all": true,
 }
 
 var idSegment = regexp.MustCompile(`/\d+$`)
