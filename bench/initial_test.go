@@ -44,6 +44,7 @@ func minimumOf(fake *halofake.Server) pageMinimum {
 		m.base += ceilDiv(len(fake.Records(e)), 100)
 	}
 	m.base += ceilDiv(len(fake.Records("assets")), 50)
+	m.base += kbConfigMinimum(fake) + 1 // KB, config lookups, attachments; + Halo's version (InstanceInfo)
 	deleted := map[int64]bool{}
 	for _, t := range fake.Records("tickets") {
 		if t["deleted"] == true {
