@@ -45,12 +45,15 @@ func (s *Store) StartRun(ctx context.Context, entity, mode string) (int64, error
 	return id, nil
 }
 
-// FinishRun records r's counters and error on ledger row r.ID and sets finished_at (and r.FinishedAt).
-// Pass the sync transaction as q to commit the ledger together with the data.
+// FinishRun records r's counters and error on ledger row r.ID and sets finished_at (and r.FinishedAt),
+// with the Halo version seen last (halosync.instance_versions, kept fresh by the pulls), so a change in
+// what Halo sends can be traced to an upgrade. Pass the sync transaction as q to commit the ledger
+// together with the data.
 func (s *Store) FinishRun(ctx context.Context, q Querier, r *Run) error {
 	var finished time.Time
 	err := q.QueryRow(ctx, `UPDATE halosync.runs SET finished_at = now(), requests = $2, fetched = $3,
-    inserted = $4, updated = $5, unchanged = $6, tombstoned = $7, rejected = $8, error = NULLIF($9, ''), notes = NULLIF($10, '')
+    inserted = $4, updated = $5, unchanged = $6, tombstoned = $7, rejected = $8, error = NULLIF($9, ''), notes = NULLIF($10, ''),
+    halo_version = (SELECT app_version FROM halosync.instance_versions ORDER BY last_seen_at DESC LIMIT 1)
 WHERE id = $1 RETURNING finished_at`, r.ID, r.Requests, r.Fetched, r.Inserted, r.Updated, r.Unchanged,
 		r.Tombstoned, r.Rejected, sanitizeText(r.Error), sanitizeText(strings.Join(r.Notes, "\n"))).Scan(&finished)
 	if err != nil {

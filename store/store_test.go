@@ -310,7 +310,12 @@ func TestExistingVersions(t *testing.T) {
 	require.Len(t, got, 2)
 	require.NotContains(t, got, int64(3))
 	require.True(t, r.UpdatedAt.Equal(*got[1].HaloUpdatedAt))
-	lastAction := r.Values[len(r.Values)-1].(haloTime).T.Truncate(time.Microsecond)
+	var lastAction time.Time
+	for i, c := range tickets.Columns {
+		if c.Name == "lastactiondate" {
+			lastAction = r.Values[i].(haloTime).T.Truncate(time.Microsecond)
+		}
+	}
 	require.True(t, lastAction.Equal(*got[1].LastActionDate))
 	require.NotSame(t, got[1].LastActionDate, got[2].LastActionDate)
 	require.False(t, got[1].Deleted)

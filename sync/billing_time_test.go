@@ -44,17 +44,6 @@ func (e *env) pullOne(t *testing.T, entity string, full bool) *store.Run {
 	return runs[0]
 }
 
-// requestsTo lists the fake's logged requests to one API path (lower case, e.g. "/api/appointment").
-func (e *env) requestsTo(path string) []halofake.RequestLog {
-	var out []halofake.RequestLog
-	for _, r := range e.fake.Requests() {
-		if r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func rowsOf(t *testing.T, e *env, sql string, args ...any) int {
 	t.Helper()
 	var n int

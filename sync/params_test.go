@@ -32,13 +32,22 @@ var contractParams = map[string]map[string]string{
 	"GET /api/priority":       {"pageinate": "HA §3.2 (ignored)", "page_size": "HA §3.2 (ignored)", "page_no": "HA §3.2 (ignored)"},
 	"GET /api/tickets/{id}":   {},
 	// billing, calendar and time (issue 18)
-	"GET /api/appointment":     {"pageinate": "HAM /Appointment, SW", "page_size": "HAM /Appointment, SW", "page_no": "HAM /Appointment (paging only with it), SW", "start_date": "HAM /Appointment, SW", "end_date": "HAM /Appointment, SW"},
-	"GET /api/timesheetevent":  {"start_date": "HAM /TimesheetEvent (ISO datetimes), SW", "end_date": "HAM /TimesheetEvent, SW"},
-	"GET /api/timesheet":       {"start_date": "HAM /Timesheet (PS sends it)", "end_date": "HAM /Timesheet (PS sends it)"},
-	"GET /api/invoice":         {"pageinate": "HAM /Invoice, SW", "page_size": "HAM /Invoice, SW", "page_no": "HAM /Invoice, SW", "includelines": "HAM /Invoice, SW"},
-	"GET /api/item":            {"pageinate": "HAM /Item, SW", "page_size": "HAM /Item, SW", "page_no": "HAM /Item, SW", "includeinactive": "HAM /Item, SW", "includeactive": "HAM /Item, SW"},
-	"GET /api/quotation":       {"pageinate": "HAM /Quotation, SW", "page_size": "HAM /Quotation, SW", "page_no": "HAM /Quotation, SW", "includelines": "HAM /Quotation, SW"},
-	"GET /api/supplier":        {"pageinate": "HAM /Supplier, SW", "page_size": "HAM /Supplier, SW", "page_no": "HAM /Supplier, SW", "includeinactive": "HAM /Supplier, SW", "includeactive": "HAM /Supplier, SW"},
+	"GET /api/appointment":    {"pageinate": "HAM /Appointment, SW", "page_size": "HAM /Appointment, SW", "page_no": "HAM /Appointment (paging only with it), SW", "start_date": "HAM /Appointment, SW", "end_date": "HAM /Appointment, SW"},
+	"GET /api/timesheetevent": {"start_date": "HAM /TimesheetEvent (ISO datetimes), SW", "end_date": "HAM /TimesheetEvent, SW"},
+	"GET /api/timesheet":      {"start_date": "HAM /Timesheet (PS sends it)", "end_date": "HAM /Timesheet (PS sends it)"},
+	"GET /api/invoice":        {"pageinate": "HAM /Invoice, SW", "page_size": "HAM /Invoice, SW", "page_no": "HAM /Invoice, SW", "includelines": "HAM /Invoice, SW"},
+	"GET /api/item":           {"pageinate": "HAM /Item, SW", "page_size": "HAM /Item, SW", "page_no": "HAM /Item, SW", "includeinactive": "HAM /Item, SW", "includeactive": "HAM /Item, SW"},
+	"GET /api/quotation":      {"pageinate": "HAM /Quotation, SW", "page_size": "HAM /Quotation, SW", "page_no": "HAM /Quotation, SW", "includelines": "HAM /Quotation, SW"},
+	"GET /api/supplier":       {"pageinate": "HAM /Supplier, SW", "page_size": "HAM /Supplier, SW", "page_no": "HAM /Supplier, SW", "includeinactive": "HAM /Supplier, SW", "includeactive": "HAM /Supplier, SW"},
+	// KB, projects and configuration (issue 18)
+	"GET /api/instanceinfo":    {},
+	"GET /api/sla":             {},
+	"GET /api/category":        {},
+	"GET /api/organisation":    {},
+	"GET /api/outcome":         {"showhidden": "HAM /Outcome, SW /Outcome"},
+	"GET /api/toplevel":        {"pageinate": "HAM /TopLevel, SW", "page_size": "HAM /TopLevel, SW", "page_no": "HAM /TopLevel, SW", "show_all": "SW /TopLevel"},
+	"GET /api/kbarticle":       {"pageinate": "HAM /KBArticle", "page_size": "HAM /KBArticle", "page_no": "HAM /KBArticle", "includeinactive": "SW /KBArticle", "includeactive": "SW /KBArticle"},
+	"GET /api/attachment":      {"ticket_id": "HAM /Attachment"},
 	"DELETE /api/tickets/{id}": {"reason": "HA §7.2, SW DELETE /Tickets/{id}"},
 }
 
@@ -48,6 +57,7 @@ var booleanParams = map[string]bool{
 	"pageinate": true, "includeinactive": true, "includeactive": true, "deleted": true, "includehtmlnote": true,
 	"includeenabled": true, "includedisabled": true, "includeunassigned": true, "includeapiagents": true,
 	"showall": true, "showinactive": true, "orderdesc": true, "includeassetfields": true, "includelines": true,
+	"showhidden": true, "show_all": true,
 }
 
 var idSegment = regexp.MustCompile(`/\d+$`)

@@ -63,6 +63,8 @@ type Puller struct {
 	// History is how far back a full pull of a date-bounded entity (time
 	// entries, timesheets) reads (0 → DefaultHistory).
 	History time.Duration
+
+	instance instanceCheck // when Halo's version was last read (instance.go)
 }
 
 // ErrBusy is returned when another process is pulling the same entity.
@@ -228,6 +230,11 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 	ctx, pr.counter = halo.WithRequestCounter(ctx)
 
 	err = p.pull(ctx, pr)
+	if err == nil {
+		// Only after a pull that reached Halo: a failing connection is the
+		// pull's to report, and must not spend a request on the version.
+		p.refreshInstance(ctx)
+	}
 	pr.offset = p.Halo.ClockOffset()
 	pr.run.Requests = pr.counter.Load()
 	if ferr := p.finish(context.WithoutCancel(ctx), pr, err); ferr != nil && err == nil {
@@ -250,6 +257,11 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 		}
 		if err != nil {
 			return runs, err
+		}
+		// Attachments are read by what the tickets and actions say
+		// (attachments.go); their failure is their own run's.
+		if run := p.pullAttachments(ctx); run != nil {
+			runs = append(runs, run)
 		}
 	}
 	return runs, nil

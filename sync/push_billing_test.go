@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,26 @@ func (l *postLog) of(path string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.bodies[strings.ToLower(path)]...)
+}
+
+// keys lists, for every record POSTed to path (a body is an array of records), its field names, sorted.
+func (l *postLog) keys(path string) [][]string {
+	var out [][]string
+	for _, body := range l.of(path) {
+		var arr []map[string]any
+		if json.Unmarshal([]byte(body), &arr) != nil {
+			continue
+		}
+		for _, rec := range arr {
+			ks := make([]string, 0, len(rec))
+			for k := range rec {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			out = append(out, ks)
+		}
+	}
+	return out
 }
 
 // newBillingPushEnv is newPushEnv's tenant with appointments, items, suppliers and quotes, served through a

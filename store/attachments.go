@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AttachmentDue is a ticket whose attachment metadata is to be read, with the ticket's Halo last-update
+// time to remember once it is (MarkAttachmentsRead).
+type AttachmentDue struct {
+	TicketID   int64
+	LastUpdate *time.Time
+}
+
+// DueAttachments lists the live tickets whose attachments must be read, oldest id first: those changed
+// in Halo (halo_updated_at) since their attachments were last read, or never read, and that have
+// attachments or may have some:
+//   - Halo counts attachments on the ticket (attachment_count > 0), or
+//   - Halo sent no count on the ticket but one of its actions counts some, or
+//   - neither the ticket nor its actions carry a count at all (a Halo that sends none: read, not guess), or
+//   - the mirror holds live attachments of it (they may have been deleted).
+//
+// A ticket with attachment_count 0 and no attachments here costs no request. With since set, only tickets
+// the mirror wrote since then are looked at (an index range on synced_at instead of a scan of every ticket
+// on every pull): the caller passes a time safely before the start of its last complete read.
+func (s *Store) DueAttachments(ctx context.Context, q Querier, since *time.Time) ([]AttachmentDue, error) {
+	rows, err := q.Query(ctx, `SELECT t.id, t.halo_updated_at
+FROM halo.tickets t LEFT JOIN halosync.attachment_reads r ON r.ticket_id = t.id
+WHERE t.deleted_at IS NULL AND ($1::timestamptz IS NULL OR t.synced_at >= $1)
+  AND (r.ticket_id IS NULL OR r.last_update IS DISTINCT FROM t.halo_updated_at)
+  AND (t.attachment_count > 0
+       OR (t.attachment_count IS NULL AND EXISTS (SELECT FROM halo.actions a WHERE a.ticket_id = t.id
+               AND a.deleted_at IS NULL AND a.raw->>'attachment_count' ~ '^[1-9][0-9]*(\.0*)?$'))
+       OR (t.attachment_count IS NULL AND NOT (t.raw ? 'attachment_count')
+           AND NOT EXISTS (SELECT FROM halo.actions a WHERE a.ticket_id = t.id AND a.raw ? 'attachment_count'))
+       OR EXISTS (SELECT FROM halo.attachments x WHERE x.ticket_id = t.id AND x.deleted_at IS NULL))
+ORDER BY t.id`, since)
+	if err != nil {
+		return nil, fmt.Errorf("error listing tickets whose attachments are due: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AttachmentDue, error) {
+		var d AttachmentDue
+		return d, r.Scan(&d.TicketID, &d.LastUpdate)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error listing tickets whose attachments are due: %w", err)
+	}
+	return out, nil
+}
+
+// MarkAttachmentsRead records, with the attachment rows of the read, that ticketID's attachments were read
+// at the ticket's version lastUpdate.
+func (s *Store) MarkAttachmentsRead(ctx context.Context, tx pgx.Tx, d AttachmentDue) error {
+	_, err := tx.Exec(ctx, `INSERT INTO halosync.attachment_reads (ticket_id, last_update) VALUES ($1, $2)
+ON CONFLICT (ticket_id) DO UPDATE SET last_update = EXCLUDED.last_update, read_at = now()`, d.TicketID, d.LastUpdate)
+	if err != nil {
+		return fmt.Errorf("error recording the attachments read of ticket %d: %w", d.TicketID, err)
+	}
+	return nil
+}
+
+// TombstoneMissingAttachments marks deleted the live attachments of one ticket whose id is not in seenIDs
+// (the ticket's attachments were just listed in full). Other tickets' attachments are untouched.
+func (s *Store) TombstoneMissingAttachments(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
+	return s.tombstoneExec(ctx, tx, Tables["attachments"], `UPDATE halo.attachments SET deleted_at = now(), synced_at = now()
+WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`, ticketID, nonNilInt64s(seenIDs))
+}
+
+// TombstoneAttachmentsOfDeletedTickets marks deleted the live attachments of tickets the mirror holds as
+// deleted: Halo lists no attachments for a deleted ticket, and reading them to find that out would cost a
+// request each.
+func (s *Store) TombstoneAttachmentsOfDeletedTickets(ctx context.Context, tx pgx.Tx) (int, error) {
+	return s.tombstoneExec(ctx, tx, Tables["attachments"], `UPDATE halo.attachments x SET deleted_at = now(), synced_at = now()
+FROM halo.tickets t WHERE t.id = x.ticket_id AND t.deleted_at IS NOT NULL AND x.deleted_at IS NULL`)
+}
+
+// LastCompleteAttachmentsRun returns when the latest attachments run that finished without an error started;
+// nil when none did.
+func (s *Store) LastCompleteAttachmentsRun(ctx context.Context, q Querier) (*time.Time, error) {
+	var started *time.Time
+	err := q.QueryRow(ctx, `SELECT max(started_at) FROM halosync.runs
+WHERE entity = 'attachments' AND finished_at IS NOT NULL AND error IS NULL`).Scan(&started)
+	if err != nil {
+		return nil, fmt.Errorf("error reading the last attachments run: %w", err)
+	}
+	return started, nil
+}
