@@ -121,33 +121,8 @@ END
 $$;
 -- +goose StatementEnd
 
--- halo.changes lists every mirror table. Rebuilt from the catalogue rather than by listing the tables again,
--- so a migration that adds a table (in whatever order the migrations of this round land) ends with
--- SELECT halosync.rebuild_changes_view() and the view has them all.
--- +goose StatementBegin
-CREATE FUNCTION halosync.rebuild_changes_view() RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    branches text;
-BEGIN
-    SELECT string_agg(format('SELECT %L::text AS entity, %s AS record_key, change_xid, synced_at, halo_updated_at, deleted_at FROM halo.%I',
-                             c.relname, k.expr, c.relname), E'\nUNION ALL ' ORDER BY c.relname)
-    INTO branches
-    FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'halo'
-    JOIN LATERAL (
-        SELECT string_agg(format('%I::text', a.attname), ' || ''/'' || ' ORDER BY array_position(i.indkey, a.attnum)) AS expr
-        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = c.oid AND i.indisprimary) k ON k.expr IS NOT NULL
-    WHERE c.relkind = 'r'
-      AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
-           AND a.attname IN ('change_xid', 'synced_at', 'halo_updated_at', 'deleted_at')) = 4;
-    EXECUTE 'CREATE OR REPLACE VIEW halo.changes AS ' || branches;
-END
-$$;
--- +goose StatementEnd
-COMMENT ON FUNCTION halosync.rebuild_changes_view() IS 'Re-creates the view halo.changes with one branch per mirror table (every table of schema halo with a primary key and the change columns). A migration that adds a mirror table calls it at its end.';
-REVOKE ALL ON FUNCTION halosync.rebuild_changes_view() FROM PUBLIC;
-SELECT halosync.rebuild_changes_view();
+-- halo.changes lists every mirror table: rebuilt from the catalogue (halosync.rebuild_changes, 00014).
+SELECT halosync.rebuild_changes();
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Typed readings of a customfields element's value (v) given the field's type (t). They never fail: a value
@@ -439,19 +414,9 @@ END
 $$;
 -- +goose StatementEnd
 -- halo.changes without the two tables, before they go
--- +goose StatementBegin
-DO $$
-BEGIN
-    -- out of schema halo, so the rebuilt view leaves them out
-    ALTER TABLE halo.custom_field_values SET SCHEMA halosync;
-    ALTER TABLE halo.custom_fields SET SCHEMA halosync;
-    PERFORM halosync.rebuild_changes_view();
-END
-$$;
--- +goose StatementEnd
-DROP FUNCTION halosync.rebuild_changes_view();
-DROP TABLE halosync.custom_field_values;
-DROP TABLE halosync.custom_fields;
+SELECT halosync.rebuild_changes(ARRAY['custom_fields', 'custom_field_values']);
+DROP TABLE halo.custom_field_values;
+DROP TABLE halo.custom_fields;
 DROP FUNCTION halosync.custom_field_capture();
 DROP FUNCTION halosync.custom_field_guard();
 DROP FUNCTION halosync.custom_field_owner(text);
