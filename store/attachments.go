@@ -65,16 +65,18 @@ ON CONFLICT (ticket_id) DO UPDATE SET last_update = EXCLUDED.last_update, read_a
 // TombstoneMissingAttachments marks deleted the live attachments of one ticket whose id is not in seenIDs
 // (the ticket's attachments were just listed in full). Other tickets' attachments are untouched.
 func (s *Store) TombstoneMissingAttachments(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
-	return s.tombstoneExec(ctx, tx, Tables["attachments"], `UPDATE halo.attachments SET deleted_at = now(), synced_at = now()
-WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`, ticketID, nonNilInt64s(seenIDs))
+	t := Tables["attachments"]
+	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(`UPDATE halo.attachments SET deleted_at = now(), synced_at = now()
+WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`, ""), ticketID, nonNilInt64s(seenIDs))
 }
 
 // TombstoneAttachmentsOfDeletedTickets marks deleted the live attachments of tickets the mirror holds as
 // deleted: Halo lists no attachments for a deleted ticket, and reading them to find that out would cost a
 // request each.
 func (s *Store) TombstoneAttachmentsOfDeletedTickets(ctx context.Context, tx pgx.Tx) (int, error) {
-	return s.tombstoneExec(ctx, tx, Tables["attachments"], `UPDATE halo.attachments x SET deleted_at = now(), synced_at = now()
-FROM halo.tickets t WHERE t.id = x.ticket_id AND t.deleted_at IS NOT NULL AND x.deleted_at IS NULL`)
+	t := Tables["attachments"]
+	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(`UPDATE halo.attachments x SET deleted_at = now(), synced_at = now()
+FROM halo.tickets t WHERE t.id = x.ticket_id AND t.deleted_at IS NOT NULL AND x.deleted_at IS NULL`, "x"))
 }
 
 // LastCompleteAttachmentsRun returns when the latest attachments run that finished without an error started;

@@ -52,7 +52,7 @@ func (s *Store) TombstoneMissingUnder(ctx context.Context, tx pgx.Tx, t *Table, 
 	sql := fmt.Sprintf(`UPDATE %s SET deleted_at = now(), synced_at = now()
 WHERE deleted_at IS NULL AND %s = ANY($1::bigint[]) AND (%s) NOT IN (SELECT * FROM unnest(%s))`,
 		t.Name, pgx.Identifier{t.Keys[0].Name}.Sanitize(), strings.Join(quoteAll(t.keyNames()), ", "), strings.Join(unnest, ", "))
-	return s.tombstoneExec(ctx, tx, t, sql, args...)
+	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(sql, ""), args...)
 }
 
 // TombstoneUnderDeleted marks deleted the live rows of child table t whose parent (t's first key column, the
@@ -61,5 +61,5 @@ func (s *Store) TombstoneUnderDeleted(ctx context.Context, tx pgx.Tx, t, parent 
 	sql := fmt.Sprintf(`UPDATE %s c SET deleted_at = now(), synced_at = now()
 FROM %s p WHERE p.%s = c.%s AND p.deleted_at IS NOT NULL AND c.deleted_at IS NULL`,
 		t.Name, parent.Name, pgx.Identifier{parent.Keys[0].Name}.Sanitize(), pgx.Identifier{t.Keys[0].Name}.Sanitize())
-	return s.tombstoneExec(ctx, tx, t, sql)
+	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(sql, "c"))
 }
