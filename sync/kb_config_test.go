@@ -105,7 +105,12 @@ func TestKBPullDetectsChangesByContent(t *testing.T) {
 // is tombstoned when the walk cannot prove it complete.
 func TestKBAndConfigReconcile(t *testing.T) {
 	e := newEnv(t, halofake.Options{Seed: 83}, kbTenant)
-	for _, entity := range []string{"kb_articles", "outcomes", "categories"} {
+	lookups := []string{"outcomes", "categories", "slas", "organisations", "top_levels"}
+	// A tenant has one organisation as a rule; deleting the only one would (rightly) meet the mass-delete
+	// guard, so give it a second.
+	e.fake.Create("organisations", map[string]any{"name": "Second organisation"})
+	e.pull(t, "kb_articles", false)
+	for _, entity := range lookups {
 		e.pull(t, entity, false)
 	}
 
@@ -123,7 +128,7 @@ func TestKBAndConfigReconcile(t *testing.T) {
 	require.EqualValues(t, 1, run.Tombstoned)
 	require.Equal(t, fakeIDs(e, "kb_articles"), liveIDs(t, e.pool, "kb_articles"))
 
-	for _, entity := range []string{"outcomes", "categories"} {
+	for _, entity := range lookups {
 		id := fakeIDs(e, entity)[0]
 		e.fake.Delete(entity, mustInt(t, id))
 		run := e.pull(t, entity, false)
