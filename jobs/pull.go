@@ -112,9 +112,15 @@ func heartbeat(ctx context.Context, st *store.Store, id int64, every time.Durati
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := st.TouchRunningJob(ctx, id); err != nil && ctx.Err() == nil {
+				// A beat is not cancelled half-way: a cancelled query may still commit on the server after
+				// the client gave up on it, so stop would return before the beat's UPDATE landed (and that
+				// UPDATE would then move attempted_at of a job that has ended). Each beat gets its own
+				// short deadline instead, and stop waits for it.
+				bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), every+5*time.Second)
+				if _, err := st.TouchRunningJob(bctx, id); err != nil && ctx.Err() == nil {
 					slog.Default().Warn("pull heartbeat failed", "job", id, "err", err)
 				}
+				bcancel()
 			}
 		}
 	}()
