@@ -31,7 +31,12 @@ var notListed = map[string]map[string]bool{"users": {"datecreated": true}}
 const drainRounds = 6
 
 // drain brings the history to rest: faults off, the worker stopped (its running jobs finish), webhooks still
-// held are lost, then pushes and full pulls until a round finds no work and no error.
+// held are lost, then pushes and full pulls until a round finds no work and no error. A round whose full pulls
+// resumed a walk begun before it (a Crash or dropped connections stopped a full pull after it stored a page)
+// is not at rest either: a resumed walk does not read again the pages its earlier part stored, and drops the
+// rows of the page it starts at as repeats, so a change that did not move a record's last_update since that
+// part read it (a site or client renamed, whose name Halo joins into tickets) is not in the mirror yet. The
+// next round's walks start from page 1 (seed 314).
 func (e *env) drain(ctx context.Context) error {
 	e.heal()
 	e.stopWorker(false)
@@ -43,6 +48,10 @@ func (e *env) drain(ctx context.Context) error {
 		if err := e.elapseBackoff(ctx); err != nil {
 			return err
 		}
+		resumed, rerr := e.walksInProgress(ctx)
+		if rerr != nil {
+			return rerr
+		}
 		_, perr := e.pusher.PushPending(ctx)
 		_, cerr := e.puller.Cycle(ctx, synced, true)
 		if err := e.elapseBackoff(ctx); err != nil {
@@ -52,11 +61,14 @@ func (e *env) drain(ctx context.Context) error {
 		open, oerr := e.openPushes(ctx)
 		last = errors.Join(perr, cerr, perr2, oerr)
 		// At rest when the full pull after the pushes left nothing to push: the mirror is Halo's.
-		if last == nil && n == 0 && len(open) == 0 {
+		if last == nil && n == 0 && len(open) == 0 && len(resumed) == 0 {
 			return nil
 		}
 		if last == nil && len(open) > 0 {
 			last = fmt.Errorf("pushes still open: %s", strings.Join(open, "; "))
+		}
+		if last == nil && len(resumed) > 0 {
+			last = fmt.Errorf("full pulls resumed walks begun before the round: %s", strings.Join(resumed, ", "))
 		}
 		time.Sleep(20 * time.Millisecond) // breakers opened by the faults close
 	}
@@ -72,6 +84,18 @@ WHERE state IN ('pending', 'sending') AND next_attempt_at > now()`)
 		return fmt.Errorf("elapse push backoff: %w", err)
 	}
 	return nil
+}
+
+// walksInProgress lists the entities the drain pulls (synced, and the actions pulled with tickets) with a
+// full walk in progress, which their next full pull resumes (sync/resume.go: a walk_page after page 1)
+// instead of walking from page 1.
+func (e *env) walksInProgress(ctx context.Context) ([]string, error) {
+	rows, err := e.w.hpool.Query(ctx, `SELECT entity FROM halosync.entity_state
+WHERE walk_page > 1 AND entity = ANY($1) ORDER BY entity`, append(slices.Clone(synced), "actions"))
+	if err != nil {
+		return nil, fmt.Errorf("read walks in progress: %w", err)
+	}
+	return collectStrings(rows)
 }
 
 // openPushes lists outbox rows still to push (pending or sending).
