@@ -2,7 +2,7 @@
 -- lines, items, quotes with their lines, suppliers.
 --
 -- Same conventions as 00001: typed columns named as Halo names the JSON field (only fields Halo sends in list
--- rows, per ../shared/halo-api-more.md and Halo's published swagger), raw beside them, halo_updated_at,
+-- rows, per the Halo API notes on the other entities and Halo's published swagger), raw beside them, halo_updated_at,
 -- synced_at, deleted_at, change_xid (00011), a COMMENT on every table and column.
 --
 -- Pushable (issue 18 item 4): appointments, items, suppliers, quotes get writable columns and the guard and

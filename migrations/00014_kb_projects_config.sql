@@ -1,7 +1,7 @@
 -- Knowledge base, projects and opportunities, organisations, top levels, attachment metadata, SLAs, ticket
 -- categories, outcomes (action types) and Halo's instance info (issue 18).
 --
--- Facts are from ../shared/halo-api-more.md and Halo's published swagger (schemas KBEntry_List, Faults_List,
+-- Facts are from the Halo API notes on the other entities and Halo's published swagger (schemas KBEntry_List, Faults_List,
 -- Organisation, Tree_List, Attachment_List, SlaHead, CategoryDetail, TOutcome). Typed columns are the fields
 -- Halo sends in list rows, named as Halo names them; everything else stays in raw.
 --

@@ -588,16 +588,3 @@ func jsonEqual(a, b []byte) bool {
 	}
 	return valueEqual(x, y)
 }
-
-// valueEqual compares two scalar values the way JSON sees them (1 == 1.0).
-func valueEqual(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	var x, y any
-	_ = json.Unmarshal(ja, &x)
-	_ = json.Unmarshal(jb, &y)
-	return fmt.Sprint(x) == fmt.Sprint(y)
-}
