@@ -12,7 +12,6 @@ import (
 	"github.com/halosync/halosync/internal/server"
 	"github.com/halosync/halosync/internal/telemetry"
 	"github.com/halosync/halosync/jobs"
-	hsync "github.com/halosync/halosync/sync"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -64,10 +63,7 @@ func runWorker(ctx context.Context, a *app) error {
 	if a.tel != nil {
 		puller.OnRun = a.tel.Metrics.RecordRun
 		mw = append(mw, a.tel.RiverMiddleware())
-		if err := a.tel.ObserveStore(a.store, hsync.PullOrder); err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
-		if err := a.tel.ObserveOps(a.store, telemetry.OpsOptions{Entities: statusEntities(), Interval: a.cfg.schedule().Interval}); err != nil {
+		if err := a.tel.ObserveDatabase(a.store, telemetry.DatabaseOptions{Entities: statusEntities(), Interval: a.cfg.schedule().Interval}); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
 		if ep := telemetry.OTLPEndpointFromEnv(); ep != "" {

@@ -34,8 +34,7 @@ func TestOpsMetrics(t *testing.T) {
 	require.NoError(t, st.BudgetBlocked(ctx, budget, time.Millisecond))
 	_, err = b.rc.Insert(ctx, jobs.PullArgs{Entity: "clients"}, nil)
 	require.NoError(t, err)
-	require.NoError(t, b.tel.ObserveStore(st, hsync.PullOrder))
-	require.NoError(t, b.tel.ObserveOps(st, telemetry.OpsOptions{Entities: hsync.PullOrder, Interval: jobs.DefaultSchedule.Interval}))
+	require.NoError(t, b.tel.ObserveDatabase(st, telemetry.DatabaseOptions{Entities: hsync.PullOrder, Interval: jobs.DefaultSchedule.Interval}))
 
 	fams := scrape(t, b)
 	for _, c := range []struct {

@@ -236,7 +236,7 @@ func TestMetrics(t *testing.T) {
 		('tickets', '1', 'update', 'done', now()), ('tickets', '2', 'update', 'done', now()), ('tickets', '3', 'update', 'done', now()),
 		('tickets', '4', 'update', 'parked', NULL)`)
 	require.NoError(t, err)
-	require.NoError(t, b.tel.ObserveStore(st, hsync.PullOrder))
+	require.NoError(t, b.tel.ObserveDatabase(st, telemetry.DatabaseOptions{Entities: hsync.PullOrder}))
 
 	b.tel.Metrics.RecordRun(&store.Run{Entity: "tickets", Mode: "incremental", Fetched: 120})
 	b.tel.Metrics.RecordRequest(ctx, "/api/Tickets/17", 200)

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -31,8 +30,9 @@ const instrumentationName = "github.com/halosync/halosync"
 //	halosync_breaker_state{endpoint}               0 closed, 1 half-open, 2 open (from halosync.endpoint_health)
 //	halosync_pushes{state}                         outbox rows by state (from halosync.outbox)
 //
-// ObserveOps (observe_ops.go) adds the gauges alerts and dashboards need: last successful pull and pull
-// interval per entity, rejects, open conflicts, rate budget use, River jobs by state.
+// ObserveDatabase (observe.go) adds the gauges read from the database: these last four and those alerts
+// and dashboards need (last successful pull and pull interval per entity, rejects, open conflicts, rate
+// budget use, River jobs by state).
 type Metrics struct {
 	pulled      metric.Int64Counter
 	requests    metric.Int64Counter
@@ -123,87 +123,6 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.m.RecordRequest(r.Context(), r.URL.Path, status)
 	return resp, err
-}
-
-// ObserveStore registers the gauges read from the database at each collection: lag and rows per entity
-// (halosync.entity_state), breaker state per endpoint (halosync.endpoint_health) and
-// pushes by state (halosync.outbox, when it exists). entities lists the entities to report even before
-// their first pull.
-func (t *Telemetry) ObserveStore(st *store.Store, entities []string) error {
-	m := t.Meter()
-	lag, err := m.Float64ObservableGauge("halosync.entity.lag", metric.WithDescription("Time since the entity's last successful pull (how far the mirror may be behind Halo)"), metric.WithUnit("s"))
-	if err != nil {
-		return err
-	}
-	rows, err := m.Int64ObservableGauge("halosync.entity.rows", metric.WithDescription("Live rows of the entity in the mirror"), metric.WithUnit("{row}"))
-	if err != nil {
-		return err
-	}
-	breaker, err := m.Int64ObservableGauge("halosync.breaker.state", metric.WithDescription("Circuit breaker per Halo endpoint: 0 closed, 1 half-open, 2 open"))
-	if err != nil {
-		return err
-	}
-	pushes, err := m.Int64ObservableGauge("halosync.pushes", metric.WithDescription("Push outbox rows by state"), metric.WithUnit("{push}"))
-	if err != nil {
-		return err
-	}
-	pushed, err := m.Int64ObservableCounter("halosync.records.pushed", metric.WithDescription("Local edits pushed to Halo (completed outbox rows, all replicas)"), metric.WithUnit("{record}"))
-	if err != nil {
-		return err
-	}
-	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		states, err := st.ListStates(ctx, st.Pool)
-		if err != nil {
-			return err
-		}
-		now := time.Now()
-		seen := map[string]bool{}
-		for _, e := range entities {
-			seen[e] = true
-		}
-		for e := range states {
-			seen[e] = true
-		}
-		for e := range seen {
-			attrs := metric.WithAttributes(attribute.String("entity", e))
-			s := states[e]
-			if s == nil {
-				continue
-			}
-			if d := store.Lag(s, now); d != nil {
-				o.ObserveFloat64(lag, d.Seconds(), attrs)
-			}
-			o.ObserveInt64(rows, s.Rows, attrs)
-		}
-		health, err := st.ListHealth(ctx, st.Pool)
-		if err != nil {
-			return err
-		}
-		for _, h := range health {
-			o.ObserveInt64(breaker, BreakerValue(h.BreakerState), metric.WithAttributes(attribute.String("endpoint", h.Endpoint)))
-		}
-		byState, err := st.OutboxByState(ctx, st.Pool)
-		if err != nil {
-			return err
-		}
-		for _, s := range []string{"pending", "sending", "parked"} {
-			byState[s] += 0 // reported at zero too: alerts on a rising count need a baseline
-		}
-		for s, n := range byState {
-			o.ObserveInt64(pushes, n, metric.WithAttributes(attribute.String("state", s)))
-		}
-		done, err := st.PushedCounts(ctx, st.Pool)
-		if err != nil {
-			return err
-		}
-		for e, n := range done {
-			o.ObserveInt64(pushed, n, metric.WithAttributes(attribute.String("entity", e)))
-		}
-		return nil
-	}, lag, rows, breaker, pushes, pushed)
-	return err
 }
 
 // BreakerValue maps a breaker state name to the gauge value.
