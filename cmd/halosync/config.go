@@ -46,9 +46,9 @@ type Config struct {
 	LogFormat       string `envconfig:"HALOSYNC_LOG_FORMAT" default:"auto" desc:"auto (text on a terminal, else JSON), text or json"`
 
 	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once"`
-	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets and actions"`
-	IntervalCustomers time.Duration `envconfig:"HALOSYNC_INTERVAL_CUSTOMERS" default:"15m" desc:"Pull interval of clients, sites, users, assets, contracts, agents"`
-	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket types, teams, priorities and custom field definitions"`
+	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets (with their actions and attachments)"`
+	IntervalCustomers time.Duration `envconfig:"HALOSYNC_INTERVAL_CUSTOMERS" default:"15m" desc:"Pull interval of clients, sites, users, agents, assets, contracts, appointments, timesheets, timesheet_events, kb_articles"`
+	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket_types, teams, priorities, categories, outcomes, slas, organisations, top_levels, custom_fields, items, suppliers, invoices and quotes (with their lines)"`
 	FullInterval      time.Duration `envconfig:"HALOSYNC_FULL_INTERVAL" default:"24h" desc:"Full reconcile interval (deletions); 0 disables"`
 	Overlap           time.Duration `envconfig:"HALOSYNC_OVERLAP" default:"5m" desc:"Re-read window before the cursor"`
 	MassDeleteShare   float64       `envconfig:"HALOSYNC_MASS_DELETE_SHARE" default:"0.5" desc:"Largest share of a table one run may tombstone"`

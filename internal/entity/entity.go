@@ -281,11 +281,12 @@ type Interval int
 
 const (
 	// IntervalCustomers (HALOSYNC_INTERVAL_CUSTOMERS, 15 minutes by
-	// default) is the default: clients, sites, users, assets, contracts,
-	// agents.
+	// default) is the default: records that change daily (clients, sites,
+	// users, assets, appointments, time…). The variable's description
+	// names every entity of each interval (cmd/halosync TestIntervalDescriptions).
 	IntervalCustomers Interval = iota
 	// IntervalLookups (HALOSYNC_INTERVAL_LOOKUPS, an hour): configuration
-	// that rarely changes (statuses, ticket types, teams, priorities).
+	// and records that rarely change (statuses, teams, SLAs, items, invoices…).
 	IntervalLookups
 	// IntervalTickets (HALOSYNC_INTERVAL_TICKETS, a minute): tickets and
 	// what is read with them.
