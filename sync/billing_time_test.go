@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/halosync/halosync/halo/halofake"
-	"github.com/halosync/halosync/store"
 )
 
 // Pull, incremental, reconcile and quirks of the billing and time entities (issue 18): appointments, time
@@ -34,17 +33,6 @@ func newBillingEnv(t *testing.T, opts halofake.Options) *env {
 	// count their own list requests only.
 	e.pullOne(t, "statuses", false)
 	return e
-}
-
-// pullOne pulls one entity with a fresh request log and returns its ledger row.
-func (e *env) pullOne(t *testing.T, entity string, full bool) *store.Run {
-	t.Helper()
-	e.fake.ResetRequests()
-	runs, err := e.puller.Pull(context.Background(), entity, full)
-	require.NoError(t, err)
-	require.Len(t, runs, 1)
-	require.Empty(t, runs[0].Error)
-	return runs[0]
 }
 
 func rowsOf(t *testing.T, e *env, sql string, args ...any) int {

@@ -13,14 +13,6 @@ import (
 	"github.com/halosync/halosync/store"
 )
 
-// pull runs one entity's pull and returns its first ledger row.
-func (e *env) pull(t *testing.T, entity string, full bool) *store.Run {
-	t.Helper()
-	runs, err := e.puller.Pull(context.Background(), entity, full)
-	require.NoError(t, err)
-	return runs[0]
-}
-
 func notes(r *store.Run) string { return strings.Join(r.Notes, "\n") }
 
 // Issue 14 item 1: a record_count at 60 % of the truth no longer ends the

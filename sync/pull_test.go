@@ -59,6 +59,24 @@ func (e *env) cycle(t *testing.T, full bool) []*store.Run {
 }
 
 // apiRequests counts the fake's /api requests (token requests excluded).
+// pull runs one entity's pull and returns its (first) ledger row, whatever the run's outcome.
+func (e *env) pull(t *testing.T, entity string, full bool) *store.Run {
+	t.Helper()
+	runs, err := e.puller.Pull(context.Background(), entity, full)
+	require.NoError(t, err)
+	require.NotEmpty(t, runs)
+	return runs[0]
+}
+
+// pullOne is pull with a fresh request log (so a test counts its own requests), for a run that must succeed.
+func (e *env) pullOne(t *testing.T, entity string, full bool) *store.Run {
+	t.Helper()
+	e.fake.ResetRequests()
+	r := e.pull(t, entity, full)
+	require.Empty(t, r.Error)
+	return r
+}
+
 func (e *env) apiRequests() int {
 	n := 0
 	for _, r := range e.fake.Requests() {
