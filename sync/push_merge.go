@@ -29,10 +29,14 @@ type fieldConflict struct {
 //
 //   - changed here only (remote still equals base): sent;
 //   - changed in Halo only: not in local, nothing to do (the reply or the record stores it);
-//   - changed on both sides to the same value, or changed here and back: nothing to send;
+//   - changed here and back while Halo still has the base: nothing to send;
+//   - changed on both sides to the same value: nothing to send;
 //   - changed on both sides differently: the later change wins — the local change time against Halo's
 //     last-modified converted to our clock (remoteAt; nil = unknown, local wins); ties go to Halo. Every
-//     such field is a conflict, whoever wins, so the loser is never silently dropped.
+//     such field is a conflict, whoever wins, so the loser is never silently dropped. A local edit back
+//     to the base value is such a change too: edits merged into one outbox row (true, then false again)
+//     are still the analyst's latest word, and Halo's edit in between must not win it without a conflict
+//     for being older (seeds 1318 and 1588).
 func merge(local, base, remote store.Values, localAt time.Time, remoteAt *time.Time) (send store.Values, conflicts []fieldConflict) {
 	send = store.Values{}
 	for _, k := range slices.Sorted(maps.Keys(local)) {
@@ -40,12 +44,11 @@ func merge(local, base, remote store.Values, localAt time.Time, remoteAt *time.T
 		if _, ok := customFieldID(k); ok {
 			same = sameCustomValue
 		}
-		lv := local[k]
+		lv, rv := local[k], remote[k]
 		bv, hasBase := base[k]
-		if hasBase && same(lv, bv) {
-			continue // changed and changed back
+		if hasBase && same(lv, bv) && same(rv, bv) {
+			continue // changed here and back: Halo still has it
 		}
-		rv := remote[k]
 		if !hasBase || same(rv, bv) {
 			send[k] = lv // changed only here
 			continue

@@ -479,6 +479,37 @@ func TestPushConflicts(t *testing.T) {
 		require.Equal(t, 1, e.posts())
 	})
 
+	// An edit and its undo merge into one outbox row whose fields hold the base value again; Halo changed
+	// the field meanwhile. The undo is still the analyst's edit, dated by the row: decided by time like
+	// any field changed on both sides, never dropped without a conflict (converge seeds 1318 and 1588).
+	for _, tc := range []struct {
+		name   string
+		haloAt time.Duration // Halo's edit, from now
+		winner string
+	}{{"ChangedBackLocalLater", -10 * time.Minute, "local"}, {"ChangedBackHaloLater", 10 * time.Minute, "halo"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newPushEnv(t)
+			id := e.firstID(t, "clients")
+			was := e.scalar(t, `SELECT is_vip FROM halo.clients WHERE id = $1`, id).(bool)
+			e.exec(t, `UPDATE halo.clients SET is_vip = $2 WHERE id = $1`, id, !was)
+			e.remoteEdit("clients", id, map[string]any{"is_vip": !was}, tc.haloAt)
+			e.exec(t, `UPDATE halo.clients SET is_vip = $2 WHERE id = $1`, id, was)
+			require.Equal(t, 1, e.pushAll(t))
+
+			want := map[string]bool{"local": was, "halo": !was}[tc.winner]
+			require.Equal(t, want, e.record(t, "clients", id)["is_vip"], "the later side's value in Halo")
+			require.Equal(t, want, e.scalar(t, `SELECT is_vip FROM halo.clients WHERE id = $1`, id), "and in the mirror")
+			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			require.Equal(t, "is_vip", cs[0].Field)
+			require.Equal(t, tc.winner, cs[0].Winner)
+			require.Equal(t, was, cs[0].LocalValue)
+			require.Equal(t, !was, cs[0].RemoteValue)
+		})
+	}
+
 	t.Run("DeletedInHalo", func(t *testing.T) {
 		t.Parallel()
 		e := newPushEnv(t)

@@ -41,18 +41,25 @@ func TestCreateMarker(t *testing.T) {
 func TestMergeRule(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	later, earlier := t0.Add(time.Minute), t0.Add(-time.Minute)
-	base := store.Values{"summary": "a", "status_id": int64(1), "category_1": nil, "agent_id": int64(3)}
-	local := store.Values{"summary": "local", "status_id": int64(2), "category_1": "x", "agent_id": int64(3)}
-	remote := store.Values{"summary": "a", "status_id": int64(4), "category_1": "x", "agent_id": int64(5)}
+	// summary: changed here only; status_id: on both sides; category_1: both sides alike; agent_id:
+	// changed here and back while Halo changed it (the undo is a local edit too); team: here and back only.
+	base := store.Values{"summary": "a", "status_id": int64(1), "category_1": nil, "agent_id": int64(3), "team": "t"}
+	local := store.Values{"summary": "local", "status_id": int64(2), "category_1": "x", "agent_id": int64(3), "team": "t"}
+	remote := store.Values{"summary": "a", "status_id": int64(4), "category_1": "x", "agent_id": int64(5), "team": "t"}
 
 	send, conflicts := merge(local, base, remote, t0, &earlier)
-	require.Equal(t, store.Values{"summary": "local", "status_id": int64(2)}, send, "local only; both sides, local later")
-	require.Len(t, conflicts, 1)
-	require.Equal(t, fieldConflict{field: "status_id", local: int64(2), remote: int64(4), winner: "local"}, conflicts[0])
+	require.Equal(t, store.Values{"summary": "local", "status_id": int64(2), "agent_id": int64(3)}, send,
+		"local only; both sides, local later")
+	require.Equal(t, []fieldConflict{
+		{field: "agent_id", local: int64(3), remote: int64(5), winner: "local"},
+		{field: "status_id", local: int64(2), remote: int64(4), winner: "local"},
+	}, conflicts)
 
 	send, conflicts = merge(local, base, remote, t0, &later)
-	require.Equal(t, store.Values{"summary": "local"}, send, "Halo later: its status stays")
+	require.Equal(t, store.Values{"summary": "local"}, send, "Halo later: its status and agent stay")
+	require.Len(t, conflicts, 2)
 	require.Equal(t, "halo", conflicts[0].winner)
+	require.Equal(t, "halo", conflicts[1].winner)
 
 	send, conflicts = merge(local, base, remote, t0, &t0)
 	require.Equal(t, store.Values{"summary": "local"}, send, "ties go to Halo")

@@ -88,6 +88,21 @@ var regressions = []struct {
 		{Kind: converge.LocalUpdate, Entity: "tickets", Field: "summary", Value: "l1-404"},
 		{Kind: converge.BothEdit, Entity: "actions", Field: "note", Value: "l2-404", Value2: "h2-404", Delta: -1 * time.Millisecond},
 	}}},
+	// A local edit and its undo merge into one outbox row (fields back at the base value) while Halo changed
+	// the field in between: the pusher took the undo for no edit, and Halo's older value stood without a
+	// conflict (seeds 1588 and 1318 of the 3000-history soak; sync.merge). In 1318 the two local inserts
+	// kept the worker busy so the edits merged; Hold makes that order certain.
+	{"local undo after a Halo edit", converge.History{Seed: 1588, Steps: []converge.Op{
+		{Kind: converge.LocalUpdate, Entity: "clients", Pick: 54918, Field: "is_vip", Value: true},
+		{Kind: converge.BothEdit, Entity: "clients", Pick: 62390, Field: "is_vip", Value: false, Value2: true, Delta: -1 * time.Millisecond},
+	}}},
+	{"local undo of a both-side edit", converge.History{Seed: 1318, Steps: []converge.Op{
+		{Kind: converge.Hold},
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 47577, Field: "summary", Value: "L2-910077"},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 33403, Field: "priority_id", Value: int64(1), Value2: int64(1), Delta: 1 * time.Millisecond},
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 45996, Field: "summary", Value: "L7-757387"},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Pick: 36459, Field: "priority_id", Value: int64(3)},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
