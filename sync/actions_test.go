@@ -35,6 +35,53 @@ VALUES ('Created here', 'details', $1, 1) RETURNING id`, e.firstID(t, "clients")
 	requireMirror(t, e.env)
 }
 
+// TestCreatedTicketFollowsHalo: a ticket created through the mirror is stored from the push's reply; an
+// action added to it right away (pushed from the mirror) and an agent's edit right after must both reach the
+// mirror at the next pull, lastactiondate and last_update included. The reply's times are Halo's clock at the
+// create, so every later write of the ticket is dated after them and the pull's copy is newer than the
+// stored one (issue 17, seeds 1265 and 1188: a fake that dated the create's system action a second ahead
+// moved both times backwards, and the mirror kept the reply's copy over every newer one).
+func TestCreatedTicketFollowsHalo(t *testing.T) {
+	t.Parallel()
+	e := newPushEnv(t)
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	e.pinned.Store(&at) // Halo's clock stands still between steps: the steps are 100 ms apart whatever the load
+	defer e.pinned.Store(nil)
+	step := func() {
+		next := e.pinned.Load().Add(100 * time.Millisecond)
+		e.pinned.Store(&next)
+	}
+
+	var temp int64
+	require.NoError(t, e.pool.QueryRow(ctx, `INSERT INTO halo.tickets (summary, details, client_id, tickettype_id)
+VALUES ('Created here', 'details', $1, 1) RETURNING id`, e.firstID(t, "clients")).Scan(&temp))
+	require.Equal(t, 1, e.pushAll(t))
+	id := *e.outbox(t)[len(e.outbox(t))-1].HaloID
+	step()
+	e.exec(t, `INSERT INTO halo.actions (ticket_id, note, outcome, hiddenfromuser) VALUES ($1, 'first look', 'Private Note', true)`, id)
+	require.Equal(t, 1, e.pushAll(t))
+	step()
+	e.fake.Update("tickets", id, map[string]any{"agent_id": 3})
+	step()
+
+	e.cycle(t, false)
+	halo := e.record(t, "tickets", id)
+	for _, col := range []string{"lastactiondate", "last_update"} {
+		want, err := time.Parse(time.RFC3339Nano, halo[col].(string))
+		require.NoError(t, err, col)
+		mirror := "halo_updated_at"
+		if col == "lastactiondate" {
+			mirror = col
+		}
+		got := e.scalar(t, `SELECT `+mirror+` FROM halo.tickets WHERE id = $1`, id).(time.Time)
+		require.True(t, got.Equal(want), "%s: Halo %s, mirror %s", col, want, got)
+	}
+	require.EqualValues(t, 3, e.scalar(t, `SELECT agent_id FROM halo.tickets WHERE id = $1`, id), "the agent's edit is pulled")
+	require.EqualValues(t, 2, e.scalar(t, `SELECT count(*) FROM halo.actions WHERE ticket_id = $1 AND deleted_at IS NULL`, id))
+	requireMirror(t, e.env)
+}
+
 // TestFullSyncReconcilesActionsPerTicket: where the bulk listing is refused,
 // a full sync still reconciles actions — an action deleted in Halo gets
 // deleted_at, one missing from the mirror comes back — by re-reading every

@@ -257,10 +257,15 @@ func (s *Server) upsert(t *table, in obj, index int) (obj, []event, *writeError)
 				rec.over = append(rec.over, d)
 			}
 		}
-		rec.actions = []action{{id: 1, at: now + int64(time.Second), sys: true}}
+		// The live create reply has lastactiondate about 1.5 s after dateoccurred (§7.3): Halo opens the
+		// ticket when the request starts and adds its system action before it answers. So the action and
+		// the last update are the reply's time and dateoccurred is earlier, never the other way round: a
+		// time in the reply later than the server clock would let the next write of the ticket (an
+		// action, an edit) move its lastactiondate and last_update backwards, which real Halo never does.
+		rec.born = now - int64(time.Second)
+		rec.actions = []action{{id: 1, at: now, sys: true}}
 		rec.nextAction = 2
-		rec.lastAction = now + int64(time.Second)
-		rec.updated = rec.lastAction
+		rec.lastAction = now
 	}
 	t.insert(rec)
 	out := t.render(rec, true)

@@ -67,16 +67,42 @@ func TestPostCreateAndValidation(t *testing.T) {
 	require.Equal(t, "Brand new", tk["summary"])
 	require.EqualValues(t, 3, tk["client_id"])
 	require.EqualValues(t, 1, tk["agent_id"])
-	require.Equal(t, "2026-06-01T12:00:01Z", tk["last_update"])
+	// As in the live capture: opened a moment before the reply, the system action and last update at it.
+	require.Equal(t, "2026-06-01T11:59:59Z", tk["dateoccurred"])
+	require.Equal(t, "2026-06-01T12:00:00Z", tk["lastactiondate"])
+	require.Equal(t, "2026-06-01T12:00:00Z", tk["last_update"])
 
 	acts := rows(t, f.get(t, "/api/Actions?ticket_id=301").json(t), "actions")
 	require.Len(t, acts, 1)
 	require.Equal(t, "Rule Applied", acts[0]["outcome"])
+	require.Equal(t, "2026-06-01T12:00:00Z", acts[0]["datetime"])
 
 	r = f.post(t, "/api/Client", `[{"name":"Zoë & Søren ApS"}]`)
 	require.Equal(t, http.StatusCreated, r.status)
 	require.EqualValues(t, 21, r.json(t)["id"])
 	require.Equal(t, "Zoë & Søren ApS", f.get(t, "/api/Client/21").json(t)["name"])
+}
+
+// Halo adds a created ticket's system action before it answers, so no time in the create reply is later than
+// Halo's clock, and an action or an edit right after the create moves the ticket's lastactiondate and
+// last_update forward, never back (issue 17, seed 1265: a fake that dated the system action a second ahead
+// made an action added within that second move both backwards, and the mirror rightly kept the later copy).
+func TestCreatedTicketTimesRunForward(t *testing.T) {
+	f := startFake(t, Options{})
+	created := f.post(t, "/api/Tickets", `[{"summary":"Brand new","client_id":3}]`).json(t)
+	id := int64(created["id"].(float64))
+	at := func(m map[string]any, k string) time.Time { return mustTime(m[k].(string)) }
+
+	f.clock.Add(100 * time.Millisecond)
+	r := f.post(t, "/api/Actions", `[{"ticket_id":`+strconv.FormatInt(id, 10)+`,"note":"first look","outcome":"Private Note"}]`)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	noted := f.get(t, "/api/Tickets/"+strconv.FormatInt(id, 10)).json(t)
+	require.True(t, at(noted, "lastactiondate").After(at(created, "lastactiondate")), "lastactiondate %v then %v", created["lastactiondate"], noted["lastactiondate"])
+	require.True(t, at(noted, "last_update").After(at(created, "last_update")), "last_update %v then %v", created["last_update"], noted["last_update"])
+
+	f.clock.Add(100 * time.Millisecond)
+	edited := f.post(t, "/api/Tickets", `[{"id":`+strconv.FormatInt(id, 10)+`,"agent_id":3}]`).json(t)
+	require.True(t, at(edited, "last_update").After(at(noted, "last_update")), "last_update %v then %v", noted["last_update"], edited["last_update"])
 }
 
 func TestFLastUpdateInPost(t *testing.T) {

@@ -103,6 +103,20 @@ var regressions = []struct {
 		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 45996, Field: "summary", Value: "L7-757387"},
 		{Kind: converge.LocalUpdate, Entity: "tickets", Pick: 36459, Field: "priority_id", Value: int64(3)},
 	}}},
+	// The fake dated a created ticket's system action (and so its lastactiondate and last_update) a second
+	// after its clock, where real Halo adds it before it answers (halo-api.md §7.3). A write of the ticket
+	// within that second, an action pushed from the mirror (seeds 1265, 1755, 2042, 2271, 2608, 2811) or an
+	// agent's edit (seeds 1188, 1371), moved both times backwards, and the mirror rightly kept the create
+	// reply's later copy over Halo's.
+	{"action added to a ticket created through the mirror", converge.History{Seed: 1265, Steps: []converge.Op{
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 6872, Field: "summary", Value: "L0-728402"},
+		{Kind: converge.LocalInsert, Entity: "actions", Pick: 17412, Field: "note", Value: "L11-884400"},
+	}}},
+	{"Halo edit of a ticket created through the mirror", converge.History{Seed: 1188, Steps: []converge.Op{
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 37845, Field: "summary", Value: "L8-98087"},
+		{Kind: converge.Crash, Pick: 37775, N: 9},
+		{Kind: converge.HaloUpdate, Entity: "tickets", Pick: 10589, Field: "agent_id", Value: int64(3)},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
