@@ -66,6 +66,15 @@ func merge(local, base, remote store.Values, localAt time.Time, remoteAt *time.T
 	return send, conflicts
 }
 
+// actionTimed reports whether Halo sent an action's last_updated (swagger Actions has it; the live tenant
+// of the captures did not): its own last-modified time, which dates an edit exactly.
+func actionTimed(row store.Row) bool {
+	var r struct {
+		LastUpdated halo.Time `json:"last_updated"`
+	}
+	return json.Unmarshal(row.Raw, &r) == nil && r.LastUpdated.Valid
+}
+
 // remoteTime converts Halo's last-modified time to our clock.
 func (p *Pusher) remoteTime(row store.Row) *time.Time {
 	if row.UpdatedAt == nil {
@@ -141,9 +150,10 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 	remoteAt := p.remoteTime(remote)
 	var types map[int64]int64 // of the custom fields, for the body
-	if ob.Entity == entity.Actions.Name && p.bothChanged(ctx, ob, remoteVals) {
-		// Halo keeps no modification time of an action (its time is when it was logged); every write of
-		// one moves its ticket's last_update, the latest Halo's edit can have been. Ties go to Halo.
+	if ob.Entity == entity.Actions.Name && !actionTimed(remote) && p.bothChanged(ctx, ob, remoteVals) {
+		// Without last_updated Halo shows no modification time of an action (datetime is when it was
+		// logged); every write of one moves its ticket's last_update, the latest Halo's edit can have been.
+		// Any other write of the ticket moves it too, so Halo wins in doubt. Ties go to Halo.
 		ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
 		if err != nil {
 			return p.settle(ctx, ob, err, false)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/halosync/halosync/halo/halofake"
 	hsync "github.com/halosync/halosync/sync"
 )
 
@@ -46,7 +47,7 @@ func TestPushActionConflictDatedByTicket(t *testing.T) {
 	hsync.SetClockOffset(e.pusher, 0)
 	tid, aid := e.userAction(t)
 	e.exec(t, `UPDATE halo.actions SET note = 'local, earlier' WHERE ticket_id = $1 AND id = $2`, tid, aid)
-	e.remoteEdit("actions", tid, map[string]any{"id": aid, "ticket_id": tid, "note": "halo, later"}, time.Minute)
+	e.remoteEdit("actions", aid, map[string]any{"ticket_id": tid, "note": "halo, later"}, time.Minute)
 
 	require.Equal(t, 1, e.pushAll(t))
 	require.Equal(t, "halo, later", e.record(t, "actions", tid, aid)["note"])
@@ -55,6 +56,59 @@ func TestPushActionConflictDatedByTicket(t *testing.T) {
 	require.Len(t, cs, 1)
 	require.Equal(t, "note", cs[0].Field)
 	require.Equal(t, "halo", cs[0].Winner)
+}
+
+// TestPushActionConflictDatedByLastUpdated: when Halo sends an action's last_updated (swagger Actions), Halo's
+// side of an action conflict is dated by it, not by the ticket's last_update: an agent's edit of the note a
+// millisecond before the local one loses even when Halo wrote the ticket, or another of its actions, after
+// the local edit (seeds 1707, 1716, 1954), or we did (seed 1166); a later one wins. Without
+// last_updated the ticket's time is all there is, and Halo wins in doubt (TestPushActionConflictDatedByTicket).
+func TestPushActionConflictDatedByLastUpdated(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		halo   time.Duration // Halo's note edit, against the local one
+		later  func(e *pushEnv, tid, other int64)
+		winner string
+	}{
+		{"agent edits the ticket later", -time.Millisecond, func(e *pushEnv, tid, _ int64) {
+			e.remoteEdit("tickets", tid, map[string]any{"summary": "agent, later"}, time.Minute)
+		}, "local"},
+		{"agent edits another action later", -time.Millisecond, func(e *pushEnv, tid, other int64) {
+			e.remoteEdit("actions", other, map[string]any{"ticket_id": tid, "note": "agent, later"}, time.Minute)
+		}, "local"},
+		{"agent adds an action later", -time.Millisecond, func(e *pushEnv, tid, _ int64) {
+			e.skew.Store(int64(time.Minute))
+			e.fake.AddAction(tid, "agent, later")
+			e.skew.Store(0)
+		}, "local"},
+		{"Halo's edit is the later", time.Second, func(*pushEnv, int64, int64) {}, "halo"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newPushEnvWith(t, halofake.Options{ActionLastUpdated: true})
+			hsync.SetClockOffset(e.pusher, 0)
+			tid, aid := e.userAction(t)
+			var other int64
+			require.NoError(t, e.pool.QueryRow(ctx, `SELECT id FROM halo.actions WHERE ticket_id = $1 AND id <> $2
+  ORDER BY id LIMIT 1`, tid, aid).Scan(&other))
+			var local time.Time
+			require.NoError(t, e.pool.QueryRow(ctx, `SELECT now()`).Scan(&local))
+			e.pinned.Store(new(local.Add(c.halo)))
+			e.fake.Update("actions", aid, map[string]any{"ticket_id": tid, "note": "halo"})
+			e.pinned.Store(nil)
+			e.exec(t, `UPDATE halo.actions SET note = 'local' WHERE ticket_id = $1 AND id = $2`, tid, aid)
+			c.later(e, tid, other)
+
+			require.Equal(t, 1, e.pushAll(t))
+			require.Equal(t, c.winner, e.record(t, "actions", tid, aid)["note"])
+			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			require.Equal(t, "note", cs[0].Field)
+			require.Equal(t, c.winner, cs[0].Winner)
+		})
+	}
 }
 
 // TestPushActionConflictNotDatedByOwnTicketPush: Halo's side of an action conflict is dated by its ticket's
@@ -81,7 +135,7 @@ func TestPushActionConflictNotDatedByOwnTicketPush(t *testing.T) {
 			e := newPushEnv(t)
 			hsync.SetClockOffset(e.pusher, 0)
 			tid, aid := e.userAction(t)
-			e.remoteEdit("actions", tid, map[string]any{"id": aid, "ticket_id": tid, "note": "halo, earlier"}, -time.Minute)
+			e.remoteEdit("actions", aid, map[string]any{"ticket_id": tid, "note": "halo, earlier"}, -time.Minute)
 			e.exec(t, `UPDATE halo.actions SET note = 'local, later' WHERE ticket_id = $1 AND id = $2`, tid, aid)
 			for i := range c.ownPushes {
 				e.exec(t, `UPDATE halo.tickets SET summary = $1 WHERE id = $2`, fmt.Sprintf("local summary %d", i), tid)

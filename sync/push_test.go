@@ -31,14 +31,21 @@ type pushEnv struct {
 
 func newPushEnv(t *testing.T) *pushEnv {
 	t.Helper()
+	return newPushEnvWith(t, halofake.Options{})
+}
+
+// newPushEnvWith is newPushEnv on a fake tenant with opts (its Seed and Now are set here).
+func newPushEnvWith(t *testing.T, opts halofake.Options) *pushEnv {
+	t.Helper()
 	skew := &atomic.Int64{}
 	pinned := &atomic.Pointer[time.Time]{}
-	fake := halofake.New(halofake.Options{Seed: 7, Now: func() time.Time {
+	opts.Seed, opts.Now = 7, func() time.Time {
 		if p := pinned.Load(); p != nil {
 			return *p
 		}
 		return time.Now().Add(time.Duration(skew.Load()))
-	}})
+	}
+	fake := halofake.New(opts)
 	fake.Generate(pico)
 	base := fake.Start()
 	t.Cleanup(fake.Close)

@@ -83,6 +83,7 @@ type record struct {
 type action struct {
 	id   int64
 	at   int64 // datetime (unix ns)
+	upd  int64 // last_updated (unix ns): the last write of the action; 0 = its datetime
 	sys  bool  // the system "Rule Applied" action
 	over obj
 }

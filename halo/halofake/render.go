@@ -291,6 +291,9 @@ func (s *Server) renderAction(ticketID int64, a *action) obj {
 		kv{"nonbilltime", f1(noncharge)}, kv{"action_contract_id", int64(-1)},
 		kv{"actionarrivaldate", tz(arrival)}, kv{"actioncompletiondate", tz(arrival)},
 		kv{"guid", g.guid()})
+	if s.opts.ActionLastUpdated {
+		o = append(o, kv{"last_updated", tz(max(a.upd, a.at))})
+	}
 	o.merge(a.over)
 	return o
 }

@@ -33,6 +33,10 @@ type Options struct {
 	BulkActions            bool          // GET /api/Actions without ticket_id: paged walk (true) or 400 (false)
 	HonourLastUpdateFilter bool          // lastupdatefromdate/todate on Client/Site/Users/Asset (always on Tickets)
 	FLastUpdateInPost      bool          // POST replies on tickets carry flastupdate instead of last_update
+	// ActionLastUpdated makes actions carry last_updated, the time of their last write (swagger Actions
+	// has it; the live captures lack it, so it is off by default): without it an action's edit can only
+	// be dated by its ticket's last_update, which any write of the ticket or its other actions moves too.
+	ActionLastUpdated bool
 	// PublishedListRows makes list rows lack what Halo's published list
 	// schemas lack (swagger Faults_List, Site_List, Device_List, Uname_List,
 	// Users_List, RequestType_List, Actions): no deleted, team_id,

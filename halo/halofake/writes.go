@@ -145,7 +145,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, t *table, are
 func serverManaged(t *table, k string) bool {
 	switch k {
 	case "id", "last_update", "lastupdate", "flastupdate", "alastupdate", "slastupdate", "ulastupdate",
-		"dlastupdate", "last_modified", "lastmodified", "last_update_time", "date_edited", "deleted":
+		"dlastupdate", "last_modified", "lastmodified", "last_update_time", "date_edited", "last_updated", "deleted":
 		return true
 	case "ticket_id":
 		return t.api == "tickets" || t.api == "actions"
@@ -305,6 +305,7 @@ func (s *Server) upsertAction(in obj, index int) (obj, []event, *writeError) {
 		}
 		a = &tr.actions[i]
 		a.over.merge(fields)
+		a.upd = now
 	} else {
 		if _, ok := fields.get("note_html"); !ok {
 			if note, ok := fields.get("note"); ok {

@@ -113,6 +113,23 @@ func TestFLastUpdateInPost(t *testing.T) {
 	require.Contains(t, f.get(t, "/api/Tickets/2").json(t), "last_update")
 }
 
+// TestActionLastUpdated: with the option, an action carries last_updated, its datetime until a write moves
+// it to the write's time (and a client cannot set it); without, it carries none, like the live captures.
+func TestActionLastUpdated(t *testing.T) {
+	plain := startFake(t, Options{})
+	require.NotContains(t, rows(t, plain.get(t, "/api/Actions?ticket_id=4").json(t), "actions")[0], "last_updated")
+
+	f := startFake(t, Options{ActionLastUpdated: true})
+	a := rows(t, f.get(t, "/api/Actions?ticket_id=4").json(t), "actions")[0]
+	require.Equal(t, a["datetime"], a["last_updated"])
+	f.clock.Add(3 * time.Second)
+	id := strconv.FormatInt(int64(a["id"].(float64)), 10)
+	r := f.post(t, "/api/Actions", `[{"ticket_id":4,"id":`+id+`,"note":"edited","last_updated":"2020-01-01T00:00:00Z"}]`)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	require.Equal(t, "2026-06-01T12:00:03Z", r.json(t)["last_updated"])
+	require.Equal(t, a["datetime"], r.json(t)["datetime"], "an edit keeps the action's datetime")
+}
+
 func TestActionsWrites(t *testing.T) {
 	f := startFake(t, Options{})
 	require.Equal(t, http.StatusBadRequest, f.post(t, "/api/Actions", `[{"note":"orphan"}]`).status)

@@ -62,8 +62,8 @@ var regressions = []struct {
 		{Kind: converge.LocalUpdate, Entity: "assets", Pick: 17917, Field: "inventory_number", Value: "l7-427"},
 		{Kind: converge.LocalDelete, Entity: "tickets", Pick: 37801},
 	}}},
-	// Halo edits an action note 1 ms after the local edit: Halo's side is dated by the ticket's last_update
-	// (actions carry no modification time of their own), so Halo's later edit wins (push-action-conflict-time).
+	// Halo edits an action note 1 ms after the local edit: Halo's later edit wins (push-action-conflict-time;
+	// then dated by the ticket's last_update, now by the action's last_updated).
 	{"action note edited on both sides", converge.History{Seed: 2, Steps: []converge.Op{
 		{Kind: converge.BothEdit, Entity: "actions", Pick: 23780, Field: "note", Value: "l3-307", Value2: "h3-38", Delta: 1 * time.Millisecond},
 	}}},
@@ -116,6 +116,47 @@ var regressions = []struct {
 		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 37845, Field: "summary", Value: "L8-98087"},
 		{Kind: converge.Crash, Pick: 37775, N: 9},
 		{Kind: converge.HaloUpdate, Entity: "tickets", Pick: 10589, Field: "agent_id", Value: int64(3)},
+	}}},
+	// Halo's side of an action conflict is dated by the action's last_updated (swagger Actions) when Halo
+	// sends it, not by its ticket's last_update, which every write of the ticket or its actions moves: our own
+	// push of a new action on the ticket (seed 1166), an agent's edit of another action (1707) or of the
+	// ticket (1954, and 1716) after the local edit dated Halo's earlier edit after it, and Halo won.
+	{"action conflict after our own action create", converge.History{Seed: 1166, Steps: []converge.Op{
+		{Kind: converge.HaloUpdate, Entity: "sites", Pick: 21083, Field: "name", Value: "h0-67"},
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 26245, Field: "summary", Value: "L1-868002"},
+		{Kind: converge.HaloUpdate, Entity: "sites", Pick: 43454, Field: "name", Value: "h2-171"},
+		{Kind: converge.LocalInsert, Entity: "actions", Pick: 21150, Field: "note", Value: "L3-271992"},
+		{Kind: converge.HaloUpdate, Entity: "sites", Pick: 54930, Field: "name", Value: "h4-781"},
+		{Kind: converge.HookDeliver, Pick: 24057},
+		{Kind: converge.Pull, Entity: "contracts", Pick: 53210},
+		{Kind: converge.Settle, Pick: 41321, N: 29},
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 23045, Field: "note", Value: "l8-858", Value2: "h8-529", Delta: -1 * time.Millisecond},
+		{Kind: converge.LocalUpdate, Entity: "actions", Pick: 60862, Field: "note", Value: "l9-346"},
+		{Kind: converge.Fault, Pick: 17770, Fault: converge.Fault429},
+	}}},
+	{"action conflict after Halo edits another action", converge.History{Seed: 1707, Steps: []converge.Op{
+		{Kind: converge.Fault, Pick: 57299, Fault: converge.Fault429},
+		{Kind: converge.Heal, Pick: 15160},
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 49099, Field: "note", Value: "l2-806", Value2: "h2-497", Delta: -300 * time.Millisecond},
+		{Kind: converge.HookLose, Pick: 20035},
+		{Kind: converge.LocalUpdate, Entity: "sites", Pick: 58738, Field: "name", Value: "l4-98"},
+		{Kind: converge.BothEdit, Entity: "users", Pick: 44793, Field: "firstname", Value: "l5-131", Value2: "h5-471", Delta: 1 * time.Millisecond},
+		{Kind: converge.HaloCreate, Entity: "clients", Pick: 26515, Field: "name", Value: "H6-80789"},
+		{Kind: converge.HaloHeal, Entity: "clients", Pick: 3822},
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 32791, Field: "note", Value: "l8-940", Value2: "h8-264", Delta: -300 * time.Millisecond},
+		{Kind: converge.HaloUpdate, Entity: "actions", Pick: 3627, Field: "note", Value: "h9-506"},
+		{Kind: converge.Pull, Entity: "assets", Pick: 10702, Full: true},
+		{Kind: converge.HaloBad, Entity: "clients", Pick: 40693, Field: "name", Value: "nul\x00byte"},
+		{Kind: converge.HaloUpdate, Entity: "tickets", Pick: 3266, Field: "status_id", Value: int64(2)},
+		{Kind: converge.HookDeliver, Pick: 57351},
+	}}},
+	{"action conflict after Halo edits the ticket", converge.History{Seed: 1954, Steps: []converge.Op{
+		{Kind: converge.HookDeliver, Pick: 41059},
+		{Kind: converge.LocalUpdate, Entity: "contracts", Pick: 62151, Field: "ref", Value: "l1-970"},
+		{Kind: converge.BothEdit, Entity: "actions", Pick: 48856, Field: "note", Value: "l2-962", Value2: "h2-662", Delta: -1 * time.Millisecond},
+		{Kind: converge.HaloDrift, Entity: "assets", Pick: 64631, Field: "inventory_number"},
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 46779, Field: "name", Value: "l4-674", Value2: "h4-213"},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 4222, Field: "summary", Value: "l5-778", Value2: "h5-128"},
 	}}},
 }
 

@@ -146,7 +146,7 @@ func (w *World) newEnv(seed uint64) (*env, error) {
 	e := &env{w: w, hooks: newHookQueue(w.hookSrv.URL + "/webhooks/halo"), clk: &pinClock{}}
 	hookURL := e.hooks.start()
 	e.fake = halofake.New(halofake.Options{Seed: int64(seed), BulkActions: true, HonourLastUpdateFilter: true,
-		WebhookURL: hookURL, WebhookSecret: webhookSecret, Now: e.clk.now})
+		ActionLastUpdated: true, WebhookURL: hookURL, WebhookSecret: webhookSecret, Now: e.clk.now})
 	e.fake.Generate(tenant)
 	e.px = newProxy(e.fake, seed)
 	base := e.px.start()
