@@ -431,7 +431,14 @@ func (p *Pusher) delete(ctx context.Context, ob *store.OutboxRow) error {
 		if ob.Entity == entity.Actions.Name {
 			params = map[string][]string{"ticket_id": {strconv.FormatInt(keys[0], 10)}}
 		}
-		if err := p.Halo.Delete(ctx, sp.Path, id, params); err != nil && halo.Classify(err).Class != halo.ClassNotFound {
+		own, err := p.beforeActionWrite(ctx, ob, keys)
+		if err != nil {
+			return p.settle(ctx, ob, err, false)
+		}
+		switch err := p.Halo.Delete(ctx, sp.Path, id, params); {
+		case err == nil:
+			p.afterActionWrite(ctx, own)
+		case halo.Classify(err).Class != halo.ClassNotFound:
 			return p.settle(ctx, ob, err, false)
 		}
 	}

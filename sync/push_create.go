@@ -120,11 +120,16 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		if sent.Correlation != nil {
 			p.Marker.set(b, *sent.Correlation)
 		}
+		own, err := p.beforeActionWrite(ctx, sent, keys)
+		if err != nil {
+			return p.settle(ctx, sent, err, false)
+		}
 		reply, err := p.Halo.Post(ctx, sp.Path, b)
 		if err != nil {
 			// Any earlier POST was looked for and not found: only this one may be in Halo.
 			return p.settle(ctx, sent, err, halo.Classify(err).Class.Reached())
 		}
+		p.afterActionWrite(ctx, own)
 		if err := p.hook(ctx, ob.ID); err != nil {
 			return err
 		}

@@ -149,6 +149,13 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return unstorable(fmt.Errorf("reading Halo's %s: %w", ob.Entity, err))
 	}
 	remoteAt := p.remoteTime(remote)
+	if ob.Entity == entity.Tickets.Name {
+		at, err := p.beforeOwnWrite(ctx, keys[0], remote.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		remoteAt = p.remoteTime(store.Row{UpdatedAt: at})
+	}
 	var types map[int64]int64 // of the custom fields, for the body
 	if ob.Entity == entity.Actions.Name && !actionTimed(remote) && p.bothChanged(ctx, ob, remoteVals) {
 		// Without last_updated Halo shows no modification time of an action (datetime is when it was
@@ -222,6 +229,10 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return nil // nothing to send (Halo's record stored), or the row was closed meanwhile
 	}
 
+	own, err := p.beforeActionWrite(ctx, sent, keys)
+	if err != nil {
+		return p.settle(ctx, sent, err, false)
+	}
 	b := body(t, keys, send, false)
 	addCustomFields(b, send, types)
 	reply, err := p.Halo.Post(ctx, sp.Path, b)
@@ -231,6 +242,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	if err != nil {
 		return p.settle(ctx, sent, err, false)
 	}
+	p.afterActionWrite(ctx, own)
 	if err := p.hook(ctx, ob.ID); err != nil {
 		return err
 	}
@@ -265,34 +277,6 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 	}
 	p.logger().Info("pushed update", "entity", ob.Entity, "key", ob.RecordKey, "fields", slices.Sorted(maps.Keys(send)))
 	return nil
-}
-
-// recordOwnWrite notes, in the transaction that stores the reply to our POST of a ticket, the ticket's
-// last_update before (as our read found it) and after our write: the ticket's time an action conflict is
-// dated by must not count our own write as Halo's (beforeOwnWrite). A reply without the time records
-// nothing, and neither does a crash before this commit: the action conflict is then dated by the ticket's
-// time as it is, and Halo wins in doubt.
-func (p *Pusher) recordOwnWrite(ctx context.Context, tx pgx.Tx, name string, keys []int64, before, after store.Row) error {
-	if name != entity.Tickets.Name || before.UpdatedAt == nil || after.UpdatedAt == nil {
-		return nil
-	}
-	return p.Store.RecordOwnTicketWrite(ctx, tx, keys[0], *before.UpdatedAt, *after.UpdatedAt)
-}
-
-// beforeOwnWrite is the ticket's last_update an action conflict is dated by: lastUpdate itself, unless it is
-// the time our own latest ticket push produced (nothing written in Halo since); then the ticket's time
-// before that push (and the pushes of ours right before it), which is when Halo's own edit last happened.
-// Halo's time is read before our POST, so an agent's action edit between that read and the POST is dated
-// too early; the window is one request long.
-func (p *Pusher) beforeOwnWrite(ctx context.Context, ticketID int64, lastUpdate *time.Time) (*time.Time, error) {
-	if lastUpdate == nil {
-		return nil, nil
-	}
-	before, err := p.Store.TicketTimeBeforeOwnWrite(ctx, p.Store.Pool, ticketID, *lastUpdate)
-	if err != nil || before == nil {
-		return lastUpdate, err
-	}
-	return before, nil
 }
 
 // readReply decodes Halo's POST reply; an unreadable reply (the write happened) is replaced by a GET.

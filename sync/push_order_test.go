@@ -58,6 +58,67 @@ func TestPushActionConflictDatedByTicket(t *testing.T) {
 	require.Equal(t, "halo", cs[0].Winner)
 }
 
+// TestPushOwnActionWriteDoesNotDateTicketConflict: our own write of an action (a create, an edit, a delete)
+// moves its ticket's last_update in Halo. A local ticket edit whose transaction began before that write and
+// committed after it (so pushTicketFirst could not see it) must still win against an agent's earlier edit:
+// the ticket is read around our action write, and its conflict is dated by the time before it (seeds 4258,
+// 3638). An agent's write of the ticket after ours dates it again.
+func TestPushOwnActionWriteDoesNotDateTicketConflict(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		op          string
+		agentWrites bool
+		winner      string
+	}{
+		{"create", false, "local"}, {"update", false, "local"}, {"delete", false, "local"},
+		{"update", true, "halo"},
+	} {
+		t.Run(fmt.Sprintf("%s agent writes after: %v", c.op, c.agentWrites), func(t *testing.T) {
+			ctx := context.Background()
+			e := newPushEnv(t)
+			hsync.SetClockOffset(e.pusher, 0)
+			tid, aid := e.userAction(t)
+			switch c.op {
+			case "create":
+				e.exec(t, `INSERT INTO halo.actions (ticket_id, note, outcome, hiddenfromuser) VALUES ($1, 'ours', 'Private Note', true)`, tid)
+			case "update":
+				e.exec(t, `UPDATE halo.actions SET note = 'ours' WHERE ticket_id = $1 AND id = $2`, tid, aid)
+			case "delete":
+				e.exec(t, `DELETE FROM halo.actions WHERE ticket_id = $1 AND id = $2`, tid, aid)
+			}
+			var actionRow int64
+			for _, ob := range e.outbox(t) {
+				if ob.Entity == "actions" && ob.Open() {
+					actionRow = ob.ID
+				}
+			}
+			require.NotZero(t, actionRow)
+			e.remoteEdit("tickets", tid, map[string]any{"summary": "halo, earlier"}, -time.Minute)
+
+			tx, err := e.pool.Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+			_, err = tx.Exec(ctx, `UPDATE halo.tickets SET summary = 'local, later' WHERE id = $1`, tid)
+			require.NoError(t, err)
+			time.Sleep(5 * time.Millisecond) // our action write lands after the local edit's time
+			require.NoError(t, e.pusher.Push(ctx, actionRow))
+			require.NoError(t, tx.Commit(ctx))
+			if c.agentWrites {
+				e.remoteEdit("tickets", tid, map[string]any{"details": "agent, after our write"}, time.Minute)
+			}
+
+			require.Equal(t, 1, e.pushAll(t))
+			want := map[string]string{"local": "local, later", "halo": "halo, earlier"}[c.winner]
+			require.Equal(t, want, e.record(t, "tickets", tid)["summary"])
+			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			require.Equal(t, "summary", cs[0].Field)
+			require.Equal(t, c.winner, cs[0].Winner)
+		})
+	}
+}
+
 // TestPushActionConflictDatedByLastUpdated: when Halo sends an action's last_updated (swagger Actions), Halo's
 // side of an action conflict is dated by it, not by the ticket's last_update: an agent's edit of the note a
 // millisecond before the local one loses even when Halo wrote the ticket, or another of its actions, after

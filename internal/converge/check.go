@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 	hsync "github.com/halosync/halosync/sync"
 )
@@ -426,6 +427,9 @@ func (e *env) check(ctx context.Context, m *model) ([]string, error) {
 		if _, ok := s.parked[rk(b.entity, b.key)]; ok {
 			continue
 		}
+		if e.px.overwroteUnseen(strings.ToLower(entity.Must(b.entity).Path)+" "+b.key, haloField(b.entity, b.field), b.haloReal) {
+			continue // a push in flight, decided before Halo's half, overwrote it (proxy.overwroteUnseen)
+		}
 		got, ok := s.haloValue(b.entity, b.key, b.field)
 		if !ok || s.halo[b.entity][b.key].deleted || m.omitted[rk(b.entity, b.key)][b.field] {
 			continue
@@ -561,4 +565,12 @@ func valueEqual(a, b any) bool {
 	_ = json.Unmarshal(ja, &x)
 	_ = json.Unmarshal(jb, &y)
 	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+// haloField is the Halo field of a mirror column (the same name, unless the declaration says otherwise).
+func haloField(name, col string) string {
+	if c, ok := entity.Must(name).Column(col); ok {
+		return c.HaloField()
+	}
+	return col
 }

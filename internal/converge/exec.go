@@ -62,8 +62,9 @@ type bothEdit struct {
 	local, halo        any
 	delta              time.Duration
 	op                 int
-	concurrent         bool // neither side had seen the other: the push must record a conflict
-	haloNoop           bool // Halo wrote the value the push's base has: no change the pusher can see
+	concurrent         bool      // neither side had seen the other: the push must record a conflict
+	haloNoop           bool      // Halo wrote the value the push's base has: no change the pusher can see
+	haloReal           time.Time // when Halo's half was written (real time; its pinned time is another)
 }
 
 func newModel() *model {
@@ -541,9 +542,11 @@ FROM halo.%[2]s WHERE %[3]s FOR UPDATE`, o.Field, o.Entity, where(o.Entity, 3))
 		}
 		return nil
 	}
+	var haloReal time.Time
 	haloEdit := func() error {
 		e.clk.pin(now.Add(o.Delta))
 		defer e.clk.unpin()
+		haloReal = time.Now()
 		return haloWrite(func() { e.fake.Update(o.Entity, haloID(t), haloFields(o.Entity, t, o.Field, o.Value2)) })
 	}
 	if o.Delta < 0 {
@@ -572,7 +575,7 @@ FROM halo.%[2]s WHERE %[3]s FOR UPDATE`, o.Field, o.Entity, where(o.Entity, 3))
 	noop := jsonEqual(base, hv)
 	concurrent := !open && !noop && !valueEqual(o.Value, o.Value2)
 	m.both = append(m.both, bothEdit{entity: o.Entity, key: t.key, field: o.Field, local: o.Value, halo: o.Value2,
-		delta: o.Delta, op: i, concurrent: concurrent, haloNoop: noop})
+		delta: o.Delta, op: i, concurrent: concurrent, haloNoop: noop, haloReal: haloReal})
 	// The local half, unless Halo's later (or tied) edit wins: then check 2 is what says where it went.
 	if o.Delta < 0 || noop {
 		m.edits = append(m.edits, localEdit{entity: o.Entity, key: t.key, field: o.Field, value: o.Value, op: i})

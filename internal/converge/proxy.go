@@ -3,6 +3,7 @@ package converge
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -86,10 +87,20 @@ type proxy struct {
 	fault   FaultKind
 	creates map[string]int // marker value → successful create POSTs carrying it
 	posts   int            // POSTs to /api (any outcome)
+	// reads and writes log, per record ("/api/clientcontract 4", "/api/actions 3/2"), when halosync read
+	// it by id and when it POSTed an update of it, with the fields the POST set (overwritten).
+	reads     map[string][]time.Time
+	overwrote map[string][]fieldsAt
+}
+
+type fieldsAt struct {
+	at     time.Time
+	fields map[string]bool
 }
 
 func newProxy(fake *halofake.Server, seed uint64) *proxy {
-	return &proxy{fake: fake, r: rand.New(rand.NewPCG(seed, 0x70726f7879)), creates: map[string]int{}}
+	return &proxy{fake: fake, r: rand.New(rand.NewPCG(seed, 0x70726f7879)), creates: map[string]int{},
+		reads: map[string][]time.Time{}, overwrote: map[string][]fieldsAt{}}
 }
 
 func (p *proxy) start() string {
@@ -164,10 +175,15 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var markers []string
+	now := time.Now()
 	if api && r.Method == http.MethodPost {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		markers = createMarkers(body)
+		p.logWrites(r.URL.Path, body, now)
+	}
+	if api && r.Method == http.MethodGet {
+		p.logRead(r, now)
 	}
 	nd := &noDate{ResponseWriter: w}
 	p.fake.ServeHTTP(nd, r)
@@ -213,3 +229,67 @@ func createMarkers(body []byte) []string {
 
 // markerFields carry the unique value each LocalInsert gives its row.
 var markerFields = []string{"summary", "name", "note"}
+
+// logRead notes a GET of one record by id (/api/Client/4; an action's ticket from its ticket_id).
+func (p *proxy) logRead(r *http.Request, at time.Time) {
+	base, id, ok := strings.Cut(strings.TrimPrefix(strings.ToLower(r.URL.Path), "/api/"), "/")
+	if !ok || id == "" {
+		return
+	}
+	key := "/api/" + base + " " + id
+	if t := r.URL.Query().Get("ticket_id"); t != "" {
+		key = "/api/" + base + " " + t + "/" + id
+	}
+	p.mu.Lock()
+	p.reads[key] = append(p.reads[key], at)
+	p.mu.Unlock()
+}
+
+// logWrites notes the records a POST updates (elements with an id) and the fields it sets.
+func (p *proxy) logWrites(path string, body []byte, at time.Time) {
+	var els []map[string]any
+	if json.Unmarshal(body, &els) != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, el := range els {
+		id, ok := el["id"].(float64)
+		if !ok || id <= 0 {
+			continue
+		}
+		key := fmt.Sprintf("%s %d", strings.ToLower(path), int64(id))
+		if t, ok := el["ticket_id"].(float64); ok && strings.EqualFold(path, "/api/actions") {
+			key = fmt.Sprintf("%s %d/%d", strings.ToLower(path), int64(t), int64(id))
+		}
+		fields := map[string]bool{}
+		for k := range el {
+			fields[k] = true
+		}
+		p.overwrote[key] = append(p.overwrote[key], fieldsAt{at: at, fields: fields})
+	}
+}
+
+// overwroteUnseen reports whether halosync POSTed field of record (key as logWrites makes it) after at,
+// decided on a read of the record made before at: Halo's edit at that instant was overwritten by a write
+// that could not know it. Halo's API has no conditional write, so no client can close that window; the
+// later side's value is not owed there.
+func (p *proxy) overwroteUnseen(key, field string, at time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.overwrote[key] {
+		if !w.at.After(at) || !w.fields[field] {
+			continue
+		}
+		var last time.Time // the last read before the write: what it was decided on
+		for _, r := range p.reads[key] {
+			if r.Before(w.at) && r.After(last) {
+				last = r
+			}
+		}
+		if !last.IsZero() && last.Before(at) {
+			return true
+		}
+	}
+	return false
+}

@@ -158,6 +158,31 @@ var regressions = []struct {
 		{Kind: converge.BothEdit, Entity: "sites", Pick: 46779, Field: "name", Value: "l4-674", Value2: "h4-213"},
 		{Kind: converge.BothEdit, Entity: "tickets", Pick: 4222, Field: "summary", Value: "l5-778", Value2: "h5-128"},
 	}}},
+	// Our own write of an action moves its ticket's last_update, which dates Halo's side of the ticket's
+	// conflicts: a local action insert (seed 4258) or delete (3638), pushed after a local ticket edit it did
+	// not wait for (the ticket's push backing off after a 429 or 5xx, or its transaction not yet committed),
+	// dated an agent's earlier ticket edit after the local one, and Halo won. Fails about one replay in four
+	// without the fix; TestPushOwnActionWriteDoesNotDateTicketConflict makes it deterministic.
+	{"ticket conflict after our own action insert", converge.History{Seed: 4258, Steps: []converge.Op{
+		{Kind: converge.LocalUpdate, Entity: "clients", Pick: 4320, Field: "is_vip", Value: true},
+		{Kind: converge.LocalUpdate, Entity: "clients", Pick: 35155, Field: "name", Value: "l3-654"},
+		{Kind: converge.HookDeliver, Pick: 7360},
+		{Kind: converge.Fault, Pick: 11573, Fault: converge.Fault429},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Pick: 42006, Field: "agent_id", Value: int64(3)},
+		{Kind: converge.LocalUpdate, Entity: "tickets", Pick: 43879, Field: "status_id", Value: int64(1)},
+		{Kind: converge.LocalInsert, Entity: "actions", Pick: 55190, Field: "note", Value: "L11-440475"},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 11330, Field: "summary", Value: "l12-433", Value2: "h12-753", Delta: -300 * time.Millisecond},
+	}}},
+	{"ticket conflict after our own action delete", converge.History{Seed: 3638, Steps: []converge.Op{
+		{Kind: converge.BothEdit, Entity: "contracts", Pick: 63022, Field: "ref", Value: "l0-373", Value2: "h0-159"},
+		{Kind: converge.LocalUpdate, Entity: "contracts", Pick: 63231, Field: "ref", Value: "l1-916"},
+		{Kind: converge.LocalDelete, Entity: "clients", Pick: 29680},
+		{Kind: converge.LocalDelete, Entity: "tickets", Pick: 27971},
+		{Kind: converge.LocalDelete, Entity: "actions", Pick: 40685},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 33418, Field: "status_id", Value: int64(4), Value2: int64(3), Delta: -1 * time.Millisecond},
+		{Kind: converge.Fault, Pick: 47612, Fault: converge.Fault5xx},
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 63700, Field: "name", Value: "l14-537", Value2: "h14-627", Delta: -300 * time.Millisecond},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.

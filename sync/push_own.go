@@ -1,0 +1,85 @@
+package sync
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/halosync/halosync/internal/entity"
+	"github.com/halosync/halosync/store"
+)
+
+// Our own writes of a ticket's clock. Halo moves a ticket's last_update on every write of the ticket and of
+// any of its actions (a create, an edit, a delete), and that time dates Halo's side of the ticket's conflicts
+// (and of its actions' when they carry no last_updated). A write of ours must not count as Halo's: each one
+// records the ticket's last_update before and after it (halosync.own_ticket_writes), and while the ticket's
+// time is still the one our write produced, Halo's side is dated by the time before it (beforeOwnWrite).
+
+// recordOwnWrite notes, in the transaction that stores the reply to our POST of a ticket, the ticket's
+// last_update before (as our read found it) and after our write. A reply without the time records nothing,
+// and neither does a crash before this commit: a conflict is then dated by the ticket's time as it is, and
+// Halo wins in doubt.
+func (p *Pusher) recordOwnWrite(ctx context.Context, tx pgx.Tx, name string, keys []int64, before, after store.Row) error {
+	if name != entity.Tickets.Name || before.UpdatedAt == nil || after.UpdatedAt == nil {
+		return nil
+	}
+	return p.Store.RecordOwnTicketWrite(ctx, tx, keys[0], *before.UpdatedAt, *after.UpdatedAt)
+}
+
+// beforeOwnWrite is the ticket's last_update a conflict is dated by: lastUpdate itself, unless it is the
+// time our own latest write of the ticket or one of its actions produced (nothing written in Halo since);
+// then the ticket's time before that write (and the writes of ours right before it), which is when Halo's
+// own edit last happened. Halo's time is read before our POST, so an agent's edit between that read and the
+// POST is dated too early; the window is one request long.
+func (p *Pusher) beforeOwnWrite(ctx context.Context, ticketID int64, lastUpdate *time.Time) (*time.Time, error) {
+	if lastUpdate == nil {
+		return nil, nil
+	}
+	before, err := p.Store.TicketTimeBeforeOwnWrite(ctx, p.Store.Pool, ticketID, *lastUpdate)
+	if err != nil || before == nil {
+		return lastUpdate, err
+	}
+	return before, nil
+}
+
+// actionWrite is a write of ours of an action whose ticket's clock is watched: before is the ticket's
+// last_update read just before it.
+type actionWrite struct {
+	ticketID int64
+	before   *time.Time
+}
+
+// beforeActionWrite reads the action's ticket before a write of ours of the action (a create, an edit, a
+// delete), which moves the ticket's time. Every such write is read around, two GETs more, not only when
+// another local edit of the ticket is seen waiting: an edit whose transaction began before our write and
+// commits after it is not seen, yet is dated before our write, and an analyst's transaction can stay open
+// for minutes. The ticket's own edit is pushed first (pushTicketFirst), but one backing off or failing does
+// not hold the action back. It returns nil for an action of a ticket not yet in Halo.
+func (p *Pusher) beforeActionWrite(ctx context.Context, ob *store.OutboxRow, keys []int64) (*actionWrite, error) {
+	if ob.Entity != entity.Actions.Name || len(keys) < 2 || keys[0] <= 0 {
+		return nil, nil
+	}
+	ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
+	if err != nil {
+		return nil, err
+	}
+	return &actionWrite{ticketID: keys[0], before: ticket.UpdatedAt}, nil
+}
+
+// afterActionWrite reads the ticket's last_update our write of its action produced and records it with the
+// one before. The write has happened, so a failed read only costs the record (Halo wins in doubt) and is
+// logged, not returned.
+func (p *Pusher) afterActionWrite(ctx context.Context, w *actionWrite) {
+	if w == nil || w.before == nil {
+		return
+	}
+	ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, []int64{w.ticketID})
+	if err == nil && ticket.UpdatedAt != nil {
+		err = p.Store.RecordOwnTicketWrite(ctx, p.Store.Pool, w.ticketID, *w.before, *ticket.UpdatedAt)
+	}
+	if err != nil {
+		p.logger().Warn("reading the ticket after our action write failed; its conflicts may date Halo's side by our write",
+			"ticket", w.ticketID, "err", err)
+	}
+}
