@@ -106,10 +106,15 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 			p.logger().Warn("interrupted create cannot be matched in Halo; parked", "entity", ob.Entity, "key", ob.RecordKey, "outbox", ob.ID)
 			return p.Store.ParkOutbox(context.WithoutCancel(ctx), p.Store.Pool, ob.ID, fmt.Sprintf(mayExist, ob.ID))
 		}
-		if rec, err = p.findCreated(ctx, sent); err != nil {
+		found, err := p.findCreated(ctx, sent)
+		if err != nil {
 			return p.settle(ctx, sent, err, true) // the earlier POST may still be in Halo
 		}
-		if rec != nil {
+		if found != nil && found.deleted {
+			return p.createdThenDeleted(ctx, sent, keys, found.id)
+		}
+		if found != nil {
+			rec = &found.row
 			p.logger().Info("create found in Halo after an interrupted attempt; adopting it", "entity", ob.Entity,
 				"key", ob.RecordKey, "halo_key", entity.KeyString(rec.Keys))
 		}
@@ -142,8 +147,15 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		}
 		if rec == nil && sent.Correlation != nil {
 			// Halo wrote it but its reply is unreadable: find it by its marker.
-			if rec, err = p.findCreated(ctx, sent); err != nil {
+			found, err := p.findCreated(ctx, sent)
+			if err != nil {
 				return p.settle(ctx, sent, err, true)
+			}
+			if found != nil && found.deleted {
+				return p.createdThenDeleted(ctx, sent, keys, found.id)
+			}
+			if found != nil {
+				rec = &found.row
 			}
 		}
 		if rec == nil {
@@ -164,6 +176,10 @@ func (p *Pusher) adopt(ctx context.Context, sent *store.OutboxRow, keys []int64,
 		return unstorable(fmt.Errorf("reading Halo's %s: %w", sent.Entity, err))
 	}
 	newID := recVals[t.Keys[len(t.Keys)-1].Name].(int64)
+	if err := store.CheckRaw(rec.Raw); err != nil {
+		// Neither the mirror nor the outbox (its base) can hold it: parked, naming the record Halo has.
+		return unstorable(fmt.Errorf("Halo's %s %d, created by this push: %w", sent.Entity, newID, err))
+	}
 	err = p.inTx(ctx, func(tx pgx.Tx) error {
 		_, locked, ok, err := p.lockRow(ctx, tx, sent, keys)
 		if err != nil || !ok || locked.State != store.OutboxSending {
@@ -223,35 +239,83 @@ func correlationValue(outboxID int64) (string, error) {
 	return "halosync:" + strconv.FormatInt(outboxID, 10) + ":" + hex.EncodeToString(b[:]), nil
 }
 
-// findCreated scans the tickets updated since the create's intent was written (Halo's clock) and returns
-// the full record of the one whose marker carries the correlation value, or nil. A list filter on the
-// marker is not proven to be honoured, so every row is compared here.
-func (p *Pusher) findCreated(ctx context.Context, ob *store.OutboxRow) (*store.Row, error) {
+// created is the ticket an interrupted create made, found by its marker.
+type created struct {
+	id      int64
+	row     store.Row // Halo's record (unset when deleted)
+	deleted bool      // deleted in Halo since
+}
+
+// findCreated scans the tickets updated since the create's intent was written (Halo's clock) for the one
+// whose marker carries the correlation value, then, if none, the deleted tickets (an agent may have deleted
+// ours before we learnt its id: creating it again would make it twice), and returns it, or nil. A list
+// filter on the marker is not proven to be honoured, so every row is compared here.
+func (p *Pusher) findCreated(ctx context.Context, ob *store.OutboxRow) (*created, error) {
 	from := time.Now().Add(-lookupWindow)
 	if ob.SentAt != nil {
 		from = ob.SentAt.Add(-lookupWindow)
 	}
-	params := url.Values{"lastupdatefromdate": {halo.FormatQueryTime(from.Add(p.Halo.ClockOffset()))}}
-	maps.Copy(params, p.Marker.listParams())
-	var found int64
-	for page, err := range entity.Tickets.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
+	for _, deleted := range []bool{false, true} {
+		params := url.Values{"lastupdatefromdate": {halo.FormatQueryTime(from.Add(p.Halo.ClockOffset()))}}
+		if deleted {
+			params.Set("deleted", "true")
+		}
+		maps.Copy(params, p.Marker.listParams())
+		var found int64
+		for page, err := range entity.Tickets.List(ctx, p.Halo, &halo.ListOptions{Params: params}) {
+			if err != nil {
+				return nil, err
+			}
+			for _, tk := range page.Rows {
+				if v := p.Marker.valueIn(tk.Raw); v != "" && v == *ob.Correlation {
+					found = ticketOf(tk).id
+				}
+			}
+		}
+		if found == 0 {
+			continue
+		}
+		row, gone, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, []int64{found})
+		if halo.Classify(err).Class == halo.ClassNotFound {
+			return &created{id: found, deleted: true}, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		for _, tk := range page.Rows {
-			if v := p.Marker.valueIn(tk.Raw); v != "" && v == *ob.Correlation {
-				found = ticketOf(tk).id
-			}
+		return &created{id: found, row: row, deleted: gone}, nil
+	}
+	return nil, nil
+}
+
+// createdThenDeleted ends an interrupted create whose ticket Halo has deleted since: the local row takes
+// Halo's id and is tombstoned, edits merged meanwhile are kept in a conflict row (field *deleted*), and the
+// outbox row is closed with a note. Nothing is created again.
+func (p *Pusher) createdThenDeleted(ctx context.Context, sent *store.OutboxRow, keys []int64, id int64) error {
+	t := store.Tables[sent.Entity]
+	err := p.inTx(ctx, func(tx pgx.Tx) error {
+		_, locked, ok, err := p.lockRow(ctx, tx, sent, keys)
+		if err != nil || !ok || locked.State != store.OutboxSending {
+			return err // finished by someone else meanwhile
 		}
-	}
-	if found == 0 {
-		return nil, nil
-	}
-	row, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, []int64{found})
+		if err := p.Store.RemapID(ctx, tx, sent.Entity, keys[len(keys)-1], id, keys[0]); err != nil {
+			return err
+		}
+		if err := p.tombstone(ctx, tx, t, []int64{id}); err != nil {
+			return err
+		}
+		changedAt := locked.ChangedAt
+		if err := p.Store.RecordConflict(ctx, tx, store.Conflict{Entity: locked.Entity, RecordKey: strconv.FormatInt(id, 10),
+			Field: "*deleted*", LocalValue: locked.Fields, LocalChangedAt: &changedAt, Winner: "halo"}); err != nil {
+			return err
+		}
+		return p.Store.FinishOutbox(ctx, tx, locked.ID, &id, fmt.Sprintf("created in Halo as ticket %d, which was deleted there before halosync stored it; it was not created again (local fields in halosync.conflicts)", id))
+	})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("commit create of a ticket deleted since: %w", err)
 	}
-	return &row, nil
+	p.logger().Warn("create found in Halo after an interrupted attempt, deleted there since; tombstoned", "entity", sent.Entity,
+		"temp_key", sent.RecordKey, "halo_id", id)
+	return nil
 }
 
 // MarkerUse reports how many of the newest tickets (one page, at most 100) carry a value in

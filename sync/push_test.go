@@ -591,6 +591,64 @@ func TestPushCrashAfterPostNoDuplicate(t *testing.T) {
 	}
 }
 
+// TestPushCrashAfterPostThenHaloChanges: a ticket create interrupted after Halo's reply, and before the
+// retry finds it, an agent deletes the ticket, or Halo serves it with a value the mirror cannot hold (a NUL
+// byte). Deleted: it is found among the deleted tickets, the local row takes its id and is tombstoned, the
+// row is closed with a note and the local fields kept in a conflict row. Unstorable: the push is parked
+// naming the ticket. Either way it is not posted again (seed 6769: deleted after a NUL byte, it was created
+// twice).
+func TestPushCrashAfterPostThenHaloChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		change func(e *pushEnv, id int64)
+	}{
+		{"deleted", func(e *pushEnv, id int64) { e.fake.Delete("tickets", id) }},
+		{"unstorable", func(e *pushEnv, id int64) { e.fake.Update("tickets", id, map[string]any{"summary": "nul\x00byte"}) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newPushEnv(t)
+			var temp int64
+			require.NoError(t, e.pool.QueryRow(ctx, `INSERT INTO halo.tickets (summary, details) VALUES ('crash ticket', 'x') RETURNING id`).Scan(&temp))
+			crash := errors.New("simulated crash after Halo's reply")
+			hsync.SetAfterPost(e.pusher, func(context.Context, int64) error { return crash })
+			ob := e.outbox(t)[0]
+			require.ErrorIs(t, e.pusher.Push(ctx, ob.ID), crash)
+			hsync.SetAfterPost(e.pusher, nil)
+			var id int64
+			for _, r := range e.fake.Records("tickets") {
+				if r["summary"] == "crash ticket" {
+					id = int64(r["id"].(float64))
+				}
+			}
+			require.Positive(t, id)
+			c.change(e, id)
+
+			require.Equal(t, 1, e.pushAll(t))
+			require.Equal(t, 1, e.posts(), "the retry did not post again")
+			ob = e.outbox(t)[0]
+			if c.name == "unstorable" {
+				require.Equal(t, store.OutboxParked, ob.State)
+				require.Contains(t, *ob.LastError, fmt.Sprintf("tickets %d, created by this push", id))
+				return
+			}
+			require.Equal(t, store.OutboxDone, ob.State)
+			require.Equal(t, id, *ob.HaloID)
+			require.Contains(t, *ob.LastError, "deleted there before halosync stored it")
+			var deleted bool
+			require.NoError(t, e.pool.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM halo.tickets WHERE id = $1`, id).Scan(&deleted))
+			require.True(t, deleted)
+			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			require.Equal(t, "*deleted*", cs[0].Field)
+			require.Equal(t, "crash ticket", cs[0].LocalValue.(map[string]any)["summary"])
+		})
+	}
+}
+
 func TestPushParkedAndRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

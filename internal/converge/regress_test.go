@@ -183,6 +183,24 @@ var regressions = []struct {
 		{Kind: converge.Fault, Pick: 47612, Fault: converge.Fault5xx},
 		{Kind: converge.BothEdit, Entity: "sites", Pick: 63700, Field: "name", Value: "l14-537", Value2: "h14-627", Delta: -300 * time.Millisecond},
 	}}},
+	// A ticket create interrupted after Halo's reply (Crash), then Halo served the ticket with a NUL byte
+	// (HaloBad) and an agent deleted it (HaloDelete): adopting it failed on the NUL byte and was retried,
+	// and once it was deleted the retry's lookup did not find it and created it again (seed 6769, under
+	// load). Now the unstorable record parks the push, and the lookup also searches the deleted tickets;
+	// TestPushCrashAfterPostThenHaloChanges makes both deterministic.
+	{"create interrupted, then Halo changes the ticket", converge.History{Seed: 6769, Steps: []converge.Op{
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 29115, Field: "summary", Value: "L0-642304"},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 61604, Field: "summary", Value: "l1-942", Value2: "h1-686", Delta: -1 * time.Millisecond},
+		{Kind: converge.LocalInsert, Entity: "tickets", Pick: 19267, Field: "summary", Value: "L2-163843"},
+		{Kind: converge.HookDeliver, Pick: 34269},
+		{Kind: converge.Settle, Pick: 3491, N: 53},
+		{Kind: converge.Crash, Pick: 15011, N: 33},
+		{Kind: converge.Crash, Pick: 110, N: 10},
+		{Kind: converge.Pull, Entity: "sites", Pick: 4571, Full: true},
+		{Kind: converge.HaloBad, Entity: "tickets", Pick: 25399, Field: "summary", Value: "nul\x00byte"},
+		{Kind: converge.BothEdit, Entity: "sites", Pick: 39634, Field: "name", Value: "l11-169", Value2: "h11-549"},
+		{Kind: converge.HaloDelete, Entity: "tickets", Pick: 17535},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
