@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
@@ -55,16 +56,23 @@ type actionWrite struct {
 // another local edit of the ticket is seen waiting: an edit whose transaction began before our write and
 // commits after it is not seen, yet is dated before our write, and an analyst's transaction can stay open
 // for minutes. The ticket's own edit is pushed first (pushTicketFirst), but one backing off or failing does
-// not hold the action back. It returns nil for an action of a ticket not yet in Halo.
+// not hold the action back. It returns nil for an action of a ticket not yet in Halo, or one Halo will not
+// show (404, 403): the action's own write then decides.
 func (p *Pusher) beforeActionWrite(ctx context.Context, ob *store.OutboxRow, keys []int64) (*actionWrite, error) {
 	if ob.Entity != entity.Actions.Name || len(keys) < 2 || keys[0] <= 0 {
 		return nil, nil
 	}
 	ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
-	if err != nil {
-		return nil, err
+	switch halo.Classify(err).Class {
+	case halo.ClassNone:
+		return &actionWrite{ticketID: keys[0], before: ticket.UpdatedAt}, nil
+	case halo.ClassNotFound, halo.ClassForbidden, halo.ClassRejected:
+		// Asking again gives the same answer: the action's own write decides (a missing ticket is its 404),
+		// and without the record its ticket's conflicts go to Halo in doubt.
+		p.logger().Debug("cannot read the ticket before our action write; not recorded", "ticket", keys[0], "err", err)
+		return nil, nil
 	}
-	return &actionWrite{ticketID: keys[0], before: ticket.UpdatedAt}, nil
+	return nil, err
 }
 
 // afterActionWrite reads the ticket's last_update our write of its action produced and records it with the
