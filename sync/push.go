@@ -431,7 +431,7 @@ func (p *Pusher) delete(ctx context.Context, ob *store.OutboxRow) error {
 		if ob.Entity == entity.Actions.Name {
 			params = map[string][]string{"ticket_id": {strconv.FormatInt(keys[0], 10)}}
 		}
-		own, err := p.beforeActionWrite(ctx, ob, keys)
+		own, err := p.beforeActionWrite(ctx, ob, keys, nil)
 		if err != nil {
 			return p.settle(ctx, ob, err, false)
 		}

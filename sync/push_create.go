@@ -125,7 +125,7 @@ func (p *Pusher) create(ctx context.Context, ob *store.OutboxRow) error {
 		if sent.Correlation != nil {
 			p.Marker.set(b, *sent.Correlation)
 		}
-		own, err := p.beforeActionWrite(ctx, sent, keys)
+		own, err := p.beforeActionWrite(ctx, sent, keys, payload)
 		if err != nil {
 			return p.settle(ctx, sent, err, false)
 		}

@@ -229,7 +229,7 @@ func (p *Pusher) update(ctx context.Context, ob *store.OutboxRow) error {
 		return nil // nothing to send (Halo's record stored), or the row was closed meanwhile
 	}
 
-	own, err := p.beforeActionWrite(ctx, sent, keys)
+	own, err := p.beforeActionWrite(ctx, sent, keys, send)
 	if err != nil {
 		return p.settle(ctx, sent, err, false)
 	}

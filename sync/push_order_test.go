@@ -1,14 +1,23 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/halosync/halosync/halo"
 	"github.com/halosync/halosync/halo/halofake"
 	hsync "github.com/halosync/halosync/sync"
 )
@@ -62,25 +71,36 @@ func TestPushActionConflictDatedByTicket(t *testing.T) {
 // moves its ticket's last_update in Halo. A local ticket edit whose transaction began before that write and
 // committed after it (so pushTicketFirst could not see it) must still win against an agent's earlier edit:
 // the ticket is read around our action write, and its conflict is dated by the time before it (seeds 4258,
-// 3638). An agent's write of the ticket after ours dates it again.
+// 3638). An agent's write of the ticket after ours dates it again, also one landing between our write and
+// the read after it (seed 4933), which must not be taken for ours.
 func TestPushOwnActionWriteDoesNotDateTicketConflict(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		op          string
-		agentWrites bool
+		agentWrites string // "", "after" (the next push reads it), "between" (our write and our read after it)
 		winner      string
 	}{
-		{"create", false, "local"}, {"update", false, "local"}, {"delete", false, "local"},
-		{"update", true, "halo"},
+		{"create", "", "local"}, {"update", "", "local"}, {"delete", "", "local"},
+		{"create with new_status", "", "local"}, // our write changes the ticket's status: still ours
+		{"update", "after", "halo"},
+		{"create", "between", "halo"}, {"update", "between", "halo"}, {"delete", "between", "halo"},
 	} {
-		t.Run(fmt.Sprintf("%s agent writes after: %v", c.op, c.agentWrites), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s agent writes: %q", c.op, c.agentWrites), func(t *testing.T) {
 			ctx := context.Background()
 			e := newPushEnv(t)
+			if c.agentWrites == "between" {
+				e.afterActionWrite(t, func(tid int64) {
+					e.fake.Update("tickets", tid, map[string]any{"summary": "halo, later"})
+				})
+			}
 			hsync.SetClockOffset(e.pusher, 0)
 			tid, aid := e.userAction(t)
 			switch c.op {
 			case "create":
 				e.exec(t, `INSERT INTO halo.actions (ticket_id, note, outcome, hiddenfromuser) VALUES ($1, 'ours', 'Private Note', true)`, tid)
+			case "create with new_status":
+				e.exec(t, `INSERT INTO halo.actions (ticket_id, note, outcome, hiddenfromuser, new_status)
+					VALUES ($1, 'ours', 'Private Note', true, (SELECT coalesce(max(status_id), 0) + 1 FROM halo.tickets))`, tid)
 			case "update":
 				e.exec(t, `UPDATE halo.actions SET note = 'ours' WHERE ticket_id = $1 AND id = $2`, tid, aid)
 			case "delete":
@@ -103,12 +123,15 @@ func TestPushOwnActionWriteDoesNotDateTicketConflict(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // our action write lands after the local edit's time
 			require.NoError(t, e.pusher.Push(ctx, actionRow))
 			require.NoError(t, tx.Commit(ctx))
-			if c.agentWrites {
+			if c.agentWrites == "after" {
 				e.remoteEdit("tickets", tid, map[string]any{"details": "agent, after our write"}, time.Minute)
 			}
 
 			require.Equal(t, 1, e.pushAll(t))
 			want := map[string]string{"local": "local, later", "halo": "halo, earlier"}[c.winner]
+			if c.agentWrites == "between" {
+				want = "halo, later"
+			}
 			require.Equal(t, want, e.record(t, "tickets", tid)["summary"])
 			cs, err := e.puller.Store.ListConflicts(ctx, e.pool, true)
 			require.NoError(t, err)
@@ -118,6 +141,44 @@ func TestPushOwnActionWriteDoesNotDateTicketConflict(t *testing.T) {
 		})
 	}
 }
+
+// afterActionWrite makes e's pusher call f once, with the action's ticket id, right after Halo answered its
+// first write of an action (a POST or a DELETE): before anything else the pusher asks.
+func (e *pushEnv) afterActionWrite(t *testing.T, f func(ticketID int64)) {
+	t.Helper()
+	var once gosync.Once
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		var tid int64
+		switch {
+		case r.Method == http.MethodDelete && strings.EqualFold(path.Base(path.Dir(r.URL.Path)), "actions"):
+			tid, _ = strconv.ParseInt(r.URL.Query().Get("ticket_id"), 10, 64)
+		case r.Method == http.MethodPost && strings.EqualFold(path.Base(r.URL.Path), "actions"):
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var b []struct {
+				TicketID int64 `json:"ticket_id"`
+			}
+			require.NoError(t, json.Unmarshal(body, &b))
+			tid = b[0].TicketID
+		}
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil && tid > 0 {
+			once.Do(func() { f(tid) })
+		}
+		return resp, err
+	})
+	hc, err := halo.New(halo.Config{BaseURL: e.fake.URL(), ClientID: halofake.DefaultClientID,
+		ClientSecret: halofake.DefaultClientSecret, Scope: "all", HTTPClient: &http.Client{Transport: rt}})
+	require.NoError(t, err)
+	e.pusher.Halo = hc
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestPushActionConflictDatedByLastUpdated: when Halo sends an action's last_updated (swagger Actions), Halo's
 // side of an action conflict is dated by it, not by the ticket's last_update: an agent's edit of the note a

@@ -1,7 +1,11 @@
 package sync
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,10 +49,58 @@ func (p *Pusher) beforeOwnWrite(ctx context.Context, ticketID int64, lastUpdate 
 }
 
 // actionWrite is a write of ours of an action whose ticket's clock is watched: before is the ticket's
-// last_update read just before it.
+// last_update read just before it, fields its writable columns and custom fields then.
 type actionWrite struct {
 	ticketID int64
 	before   *time.Time
+	fields   ticketFields
+	// setsStatus: the write sends new_status, which changes the ticket's status_id too (Halo does).
+	setsStatus bool
+}
+
+// ticketFields is what of a ticket an agent edits: its writable columns and its custom fields (as Halo
+// sent them). A write of one of its actions moves the ticket's time but none of these (but status_id,
+// by new_status).
+type ticketFields struct {
+	values store.Values
+	custom json.RawMessage
+}
+
+func ticketFieldsOf(row store.Row) (ticketFields, error) {
+	t := store.Tables[entity.Tickets.Name]
+	vals, err := t.ValuesOf(row)
+	if err != nil {
+		return ticketFields{}, err
+	}
+	out := ticketFields{values: store.Values{}}
+	for _, c := range t.Decl.Columns {
+		if c.Writable {
+			out.values[c.Name] = vals[c.Name]
+		}
+	}
+	var rec struct {
+		CustomFields json.RawMessage `json:"customfields"`
+	}
+	if json.Unmarshal(row.Raw, &rec) == nil {
+		out.custom = rec.CustomFields
+	}
+	return out, nil
+}
+
+// changed names a field that differs between f and g, but status_id when ignoreStatus; "" if none.
+func (f ticketFields) changed(g ticketFields, ignoreStatus bool) string {
+	for _, k := range slices.Sorted(maps.Keys(f.values)) {
+		if k == "status_id" && ignoreStatus {
+			continue
+		}
+		if !store.Same(f.values[k], g.values[k]) {
+			return k
+		}
+	}
+	if !bytes.Equal(f.custom, g.custom) {
+		return "customfields"
+	}
+	return ""
 }
 
 // beforeActionWrite reads the action's ticket before a write of ours of the action (a create, an edit, a
@@ -57,15 +109,21 @@ type actionWrite struct {
 // commits after it is not seen, yet is dated before our write, and an analyst's transaction can stay open
 // for minutes. The ticket's own edit is pushed first (pushTicketFirst), but one backing off or failing does
 // not hold the action back. It returns nil for an action of a ticket not yet in Halo, or one Halo will not
-// show (404, 403): the action's own write then decides.
-func (p *Pusher) beforeActionWrite(ctx context.Context, ob *store.OutboxRow, keys []int64) (*actionWrite, error) {
+// show (404, 403): the action's own write then decides. send is what the write sends (nil for a delete).
+func (p *Pusher) beforeActionWrite(ctx context.Context, ob *store.OutboxRow, keys []int64, send store.Values) (*actionWrite, error) {
 	if ob.Entity != entity.Actions.Name || len(keys) < 2 || keys[0] <= 0 {
 		return nil, nil
 	}
 	ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, keys[:1])
 	switch halo.Classify(err).Class {
 	case halo.ClassNone:
-		return &actionWrite{ticketID: keys[0], before: ticket.UpdatedAt}, nil
+		fields, err := ticketFieldsOf(ticket)
+		if err != nil {
+			p.logger().Debug("cannot read the ticket's fields before our action write; not recorded", "ticket", keys[0], "err", err)
+			return nil, nil
+		}
+		_, setsStatus := send["new_status"]
+		return &actionWrite{ticketID: keys[0], before: ticket.UpdatedAt, fields: fields, setsStatus: setsStatus}, nil
 	case halo.ClassNotFound, halo.ClassForbidden, halo.ClassRejected:
 		// Asking again gives the same answer: the action's own write decides (a missing ticket is its 404),
 		// and without the record its ticket's conflicts go to Halo in doubt.
@@ -78,13 +136,27 @@ func (p *Pusher) beforeActionWrite(ctx context.Context, ob *store.OutboxRow, key
 // afterActionWrite reads the ticket's last_update our write of its action produced and records it with the
 // one before. The write has happened, so a failed read only costs the record (Halo wins in doubt) and is
 // logged, not returned.
+//
+// An agent's edit of the ticket can land between our write and this read (seed 4933): its time would be
+// taken for our write's and the edit dated before it, so a later Halo edit lost to an earlier local one.
+// The ticket's fields tell: our action write changes none of them (but status_id by new_status), so a
+// ticket whose fields moved since the read before is not recorded, and its conflicts go by its own time.
+// An agent's write of another action in that window changes no field and is recorded as ours; it edits no
+// field of the ticket either, so no ticket conflict is misdated by it.
 func (p *Pusher) afterActionWrite(ctx context.Context, w *actionWrite) {
 	if w == nil || w.before == nil {
 		return
 	}
 	ticket, _, err := pushSpecs[entity.Tickets.Name].get(ctx, p.Halo, []int64{w.ticketID})
 	if err == nil && ticket.UpdatedAt != nil {
-		err = p.Store.RecordOwnTicketWrite(ctx, p.Store.Pool, w.ticketID, *w.before, *ticket.UpdatedAt)
+		var after ticketFields
+		if after, err = ticketFieldsOf(ticket); err == nil {
+			if f := w.fields.changed(after, w.setsStatus); f != "" {
+				p.logger().Debug("the ticket changed in Halo around our action write; not recorded", "ticket", w.ticketID, "field", f)
+				return
+			}
+			err = p.Store.RecordOwnTicketWrite(ctx, p.Store.Pool, w.ticketID, *w.before, *ticket.UpdatedAt)
+		}
 	}
 	if err != nil {
 		p.logger().Warn("reading the ticket after our action write failed; its conflicts may date Halo's side by our write",

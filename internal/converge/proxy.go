@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -91,6 +92,10 @@ type proxy struct {
 	// it by id and when it POSTed an update of it, with the fields the POST set (overwritten).
 	reads     map[string][]time.Time
 	overwrote map[string][]fieldsAt
+	// readsDone logs when each read by id was answered; actionWrites, per ticket ("/api/tickets 3"), when
+	// halosync wrote one of its actions (a POST or a DELETE arrived).
+	readsDone    map[string][]time.Time
+	actionWrites map[string][]time.Time
 }
 
 type fieldsAt struct {
@@ -100,7 +105,8 @@ type fieldsAt struct {
 
 func newProxy(fake *halofake.Server, seed uint64) *proxy {
 	return &proxy{fake: fake, r: rand.New(rand.NewPCG(seed, 0x70726f7879)), creates: map[string]int{},
-		reads: map[string][]time.Time{}, overwrote: map[string][]fieldsAt{}}
+		reads: map[string][]time.Time{}, overwrote: map[string][]fieldsAt{},
+		readsDone: map[string][]time.Time{}, actionWrites: map[string][]time.Time{}}
 }
 
 func (p *proxy) start() string {
@@ -183,10 +189,16 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.logWrites(r.URL.Path, body, now)
 	}
 	if api && r.Method == http.MethodGet {
-		p.logRead(r, now)
+		p.logRead(p.reads, r, now)
+	}
+	if api && (r.Method == http.MethodPost || r.Method == http.MethodDelete) {
+		p.logActionWrite(r, now)
 	}
 	nd := &noDate{ResponseWriter: w}
 	p.fake.ServeHTTP(nd, r)
+	if api && r.Method == http.MethodGet {
+		p.logRead(p.readsDone, r, time.Now())
+	}
 	if len(markers) > 0 && nd.status >= 200 && nd.status < 300 {
 		p.mu.Lock()
 		for _, m := range markers {
@@ -230,8 +242,8 @@ func createMarkers(body []byte) []string {
 // markerFields carry the unique value each LocalInsert gives its row.
 var markerFields = []string{"summary", "name", "note"}
 
-// logRead notes a GET of one record by id (/api/Client/4; an action's ticket from its ticket_id).
-func (p *proxy) logRead(r *http.Request, at time.Time) {
+// logRead notes in log a GET of one record by id (/api/Client/4; an action's ticket from its ticket_id).
+func (p *proxy) logRead(log map[string][]time.Time, r *http.Request, at time.Time) {
 	base, id, ok := strings.Cut(strings.TrimPrefix(strings.ToLower(r.URL.Path), "/api/"), "/")
 	if !ok || id == "" {
 		return
@@ -241,8 +253,62 @@ func (p *proxy) logRead(r *http.Request, at time.Time) {
 		key = "/api/" + base + " " + t + "/" + id
 	}
 	p.mu.Lock()
-	p.reads[key] = append(p.reads[key], at)
+	log[key] = append(log[key], at)
 	p.mu.Unlock()
+}
+
+// logActionWrite notes a write of an action (a POST of actions, its body's ticket_id; a DELETE, its
+// ticket_id parameter) under its ticket.
+func (p *proxy) logActionWrite(r *http.Request, at time.Time) {
+	path := strings.ToLower(r.URL.Path)
+	var tickets []int64
+	switch {
+	case r.Method == http.MethodPost && path == "/api/actions":
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var els []struct {
+			TicketID int64 `json:"ticket_id"`
+		}
+		if json.Unmarshal(body, &els) != nil {
+			return
+		}
+		for _, el := range els {
+			tickets = append(tickets, el.TicketID)
+		}
+	case r.Method == http.MethodDelete && strings.HasPrefix(path, "/api/actions/"):
+		if t, err := strconv.ParseInt(r.URL.Query().Get("ticket_id"), 10, 64); err == nil {
+			tickets = append(tickets, t)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range tickets {
+		key := fmt.Sprintf("/api/tickets %d", t)
+		p.actionWrites[key] = append(p.actionWrites[key], at)
+	}
+}
+
+// beforeActionWrite reports whether Halo's edit of ticket (key as logRead makes it) written at "at" landed
+// between one of halosync's writes of the ticket's actions and the read of the ticket it made just before:
+// after that read was answered (so it did not see the edit) and before the write arrived. Such a write
+// moves the ticket's last_update past the edit's, and halosync cannot tell whether the edit it sees after
+// came before or after its own write (sync.afterActionWrite): Halo wins in doubt there, whatever the
+// edit's time.
+func (p *proxy) beforeActionWrite(ticket string, at time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.actionWrites[ticket] {
+		var read time.Time // the last read answered before the write
+		for _, r := range p.readsDone[ticket] {
+			if r.Before(w) && r.After(read) {
+				read = r
+			}
+		}
+		if !read.IsZero() && read.Before(at) && at.Before(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // logWrites notes the records a POST updates (elements with an id) and the fields it sets.

@@ -12,10 +12,10 @@ import (
 func TestOverwroteUnseen(t *testing.T) {
 	p := newProxy(nil, 1)
 	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
-	p.logRead(httptest.NewRequest("GET", "/api/ClientContract/4", nil), at(10))
+	p.logRead(p.reads, httptest.NewRequest("GET", "/api/ClientContract/4", nil), at(10))
 	p.logWrites("/api/ClientContract", []byte(`[{"id":4,"ref":"ours"}]`), at(30))
-	p.logRead(httptest.NewRequest("GET", "/api/Actions/2?ticket_id=3", nil), at(10))
-	p.logRead(httptest.NewRequest("GET", "/api/Actions/2?ticket_id=3", nil), at(25))
+	p.logRead(p.reads, httptest.NewRequest("GET", "/api/Actions/2?ticket_id=3", nil), at(10))
+	p.logRead(p.reads, httptest.NewRequest("GET", "/api/Actions/2?ticket_id=3", nil), at(25))
 	p.logWrites("/api/Actions", []byte(`[{"id":2,"ticket_id":3,"note":"ours"}]`), at(30))
 
 	contract, action := strings.ToLower("/api/ClientContract 4"), "/api/actions 3/2"
@@ -33,6 +33,37 @@ func TestOverwroteUnseen(t *testing.T) {
 	} {
 		if got := p.overwroteUnseen(c.key, c.field, at(c.halo)); got != c.want {
 			t.Errorf("%s %s, Halo at %d ms: overwroteUnseen = %v, want %v", c.key, c.field, c.halo, got, c.want)
+		}
+	}
+}
+
+// TestBeforeActionWrite: only Halo's ticket edit after the read answered just before our action write, and
+// before that write arrived, is one halosync cannot place around its own write; one before that read, one
+// after the write, or one when no action of the ticket was written is not.
+func TestBeforeActionWrite(t *testing.T) {
+	p := newProxy(nil, 1)
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/3?includedetails=true", nil), at(10))
+	p.logActionWrite(httptest.NewRequest("DELETE", "/api/Actions/2?ticket_id=3", nil), at(30))
+	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/3", nil), at(40))
+	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/5", nil), at(50))
+	p.logActionWrite(httptest.NewRequest("POST", "/api/Actions", strings.NewReader(`[{"ticket_id":5,"note":"x"}]`)), at(60))
+	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/7", nil), at(10))
+
+	for _, c := range []struct {
+		ticket string
+		halo   int
+		want   bool
+	}{
+		{"/api/tickets 3", 20, true},  // read answered at 10, Halo at 20, our DELETE at 30
+		{"/api/tickets 3", 5, false},  // before the read: it saw the edit
+		{"/api/tickets 3", 35, false}, // after our write: the ticket's time is Halo's
+		{"/api/tickets 5", 55, true},  // a POST of an action
+		{"/api/tickets 5", 45, false},
+		{"/api/tickets 7", 20, false}, // no action write
+	} {
+		if got := p.beforeActionWrite(c.ticket, at(c.halo)); got != c.want {
+			t.Errorf("%s, Halo at %d ms: beforeActionWrite = %v, want %v", c.ticket, c.halo, got, c.want)
 		}
 	}
 }

@@ -201,6 +201,17 @@ var regressions = []struct {
 		{Kind: converge.BothEdit, Entity: "sites", Pick: 39634, Field: "name", Value: "l11-169", Value2: "h11-549"},
 		{Kind: converge.HaloDelete, Entity: "tickets", Pick: 17535},
 	}}},
+	// An action delete of ours, then an agent's summary edit 300 ms after the local one: under load the
+	// agent's edit landed between our DELETE and the ticket read just after it, its time was recorded as our
+	// write's, and the earlier local edit won. A ticket whose fields moved around our action write is no
+	// longer recorded; TestPushOwnActionWriteDoesNotDateTicketConflict ("between") makes it deterministic.
+	{"agent edit right after our action write", converge.History{Seed: 4933, Steps: []converge.Op{
+		{Kind: converge.LocalDelete, Entity: "actions", Pick: 10742},
+		{Kind: converge.HaloUpdate, Entity: "assets", Pick: 1772, Field: "inventory_number", Value: "h2-801"},
+		{Kind: converge.Settle, Pick: 56519, N: 57},
+		{Kind: converge.BothEdit, Entity: "tickets", Pick: 12857, Field: "summary", Value: "l8-25", Value2: "h8-779", Delta: 300 * time.Millisecond},
+		{Kind: converge.HookDeliver, Pick: 64077},
+	}}},
 }
 
 // TestRegressions runs the histories in regressions; each must converge.
