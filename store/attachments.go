@@ -51,23 +51,36 @@ ORDER BY t.id`, since)
 	return out, nil
 }
 
-// MarkAttachmentsRead records, with the attachment rows of the read, that ticketID's attachments were read
-// at the ticket's version lastUpdate.
-func (s *Store) MarkAttachmentsRead(ctx context.Context, tx pgx.Tx, d AttachmentDue) error {
-	_, err := tx.Exec(ctx, `INSERT INTO halosync.attachment_reads (ticket_id, last_update) VALUES ($1, $2)
-ON CONFLICT (ticket_id) DO UPDATE SET last_update = EXCLUDED.last_update, read_at = now()`, d.TicketID, d.LastUpdate)
+// MarkAttachmentsRead records, with the attachment rows of the read, that the tickets' attachments were
+// read at each ticket's version (its LastUpdate).
+func (s *Store) MarkAttachmentsRead(ctx context.Context, tx pgx.Tx, ds []AttachmentDue) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, versions := make([]int64, len(ds)), make([]*time.Time, len(ds))
+	for i, d := range ds {
+		ids[i], versions[i] = d.TicketID, d.LastUpdate
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO halosync.attachment_reads (ticket_id, last_update)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[])
+ON CONFLICT (ticket_id) DO UPDATE SET last_update = EXCLUDED.last_update, read_at = now()`, ids, versions)
 	if err != nil {
-		return fmt.Errorf("error recording the attachments read of ticket %d: %w", d.TicketID, err)
+		return fmt.Errorf("error recording the attachments read of %d tickets: %w", len(ds), err)
 	}
 	return nil
 }
 
-// TombstoneMissingAttachments marks deleted the live attachments of one ticket whose id is not in seenIDs
-// (the ticket's attachments were just listed in full). Other tickets' attachments are untouched.
-func (s *Store) TombstoneMissingAttachments(ctx context.Context, tx pgx.Tx, ticketID int64, seenIDs []int64) (int, error) {
+// TombstoneMissingAttachments marks deleted the live attachments of the tickets ticketIDs whose id is not
+// in seenIDs (those tickets' attachments were just listed in full, and seenIDs are every id they listed:
+// an attachment listed under another ticket of the same read is not missing). Other tickets' attachments
+// are untouched.
+func (s *Store) TombstoneMissingAttachments(ctx context.Context, tx pgx.Tx, ticketIDs, seenIDs []int64) (int, error) {
+	if len(ticketIDs) == 0 {
+		return 0, nil
+	}
 	t := Tables["attachments"]
 	return s.tombstoneExec(ctx, tx, t, t.tombstoneSQL(`UPDATE halo.attachments SET deleted_at = now(), synced_at = now()
-WHERE ticket_id = $1 AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`, ""), ticketID, nonNilInt64s(seenIDs))
+WHERE ticket_id = ANY($1::bigint[]) AND deleted_at IS NULL AND NOT (id = ANY($2::bigint[]))`, ""), ticketIDs, nonNilInt64s(seenIDs))
 }
 
 // TombstoneAttachmentsOfDeletedTickets marks deleted the live attachments of tickets the mirror holds as

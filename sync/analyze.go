@@ -6,7 +6,8 @@ import (
 	"github.com/halosync/halosync/store"
 )
 
-// analyze runs VACUUM (ANALYZE) on the tables the runs wrote much of (store.AnalyzeAfterWrites),
+// analyze analyses (and, where autovacuum is off, vacuums) the tables the runs wrote much of
+// (store.AnalyzeAfterWrites),
 // so analysts' queries are planned for the data a first or full sync just loaded. A failure only costs
 // speed, so it is logged, not returned.
 func (p *Puller) analyze(ctx context.Context, runs []*store.Run) {
@@ -14,13 +15,13 @@ func (p *Puller) analyze(ctx context.Context, runs []*store.Run) {
 		if ctx.Err() != nil {
 			return
 		}
-		did, err := p.Store.AnalyzeAfterWrites(ctx, r)
+		ran, err := p.Store.AnalyzeAfterWrites(ctx, r)
 		if err != nil {
 			p.logger().Warn("analyze after pull failed", "entity", r.Entity, "error", err)
 			continue
 		}
-		if did {
-			p.logger().Info("vacuumed and analyzed table after bulk write", "entity", r.Entity,
+		if ran != "" {
+			p.logger().Info("analyzed table after bulk write", "entity", r.Entity, "statement", ran,
 				"written", r.Inserted+r.Updated+r.Tombstoned)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -165,4 +166,54 @@ func sortedLive(t *testing.T, e *env, table string) []string {
 	got := liveIDs(t, e.pool, table)
 	sort.Strings(got)
 	return got
+}
+
+// Reads are stored in batches while the next tickets are read ahead. A ticket whose read fails ends the
+// run: the tickets read before it are stored and marked read, and it and every ticket after it (some read
+// ahead, not stored) stay due, so the next pull reads exactly those.
+func TestAttachmentsFailurePartWay(t *testing.T) {
+	fake := halofake.New(halofake.Options{Seed: 95, BulkActions: true})
+	fake.Generate(attachmentTenant)
+	var failTicket atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.URL.Path, "/api/Attachment") && r.URL.Query().Get("ticket_id") == fmt.Sprint(failTicket.Load()) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":"You do not have permission to access this resource"}`))
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e := newEnvFor(t, fake, srv.URL, testdb.New(t))
+	_, tickets := fakeAttachments(e)
+	ids := make([]int64, 0, len(tickets))
+	for id := range tickets {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	require.Greater(t, len(ids), 5)
+	failTicket.Store(ids[4]) // due tickets are read in id order
+
+	runs, err := e.puller.Cycle(context.Background(), nil, false)
+	require.NoError(t, err)
+	require.Contains(t, attachmentRun(t, runs).Error, fmt.Sprint(ids[4]))
+	var stored []int64
+	rows, err := e.pool.Query(context.Background(), `SELECT ticket_id FROM halosync.attachment_reads ORDER BY 1`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id int64
+		require.NoError(t, rows.Scan(&id))
+		stored = append(stored, id)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, ids[:4], stored, "the reads before the failure are kept, none after it")
+
+	failTicket.Store(0)
+	e.fake.ResetRequests()
+	runs = e.cycle(t, false)
+	require.Empty(t, attachmentRun(t, runs).Error)
+	require.Len(t, e.requestsTo("/api/Attachment"), len(ids)-4, "only the tickets not stored are read again")
+	want, _ := fakeAttachments(e)
+	require.Equal(t, want, liveIDs(t, e.pool, "attachments"))
 }
