@@ -32,8 +32,8 @@ import (
 // read, while the next tickets are read ahead: a transaction per ticket cost
 // eight round trips per ticket, most of a first sync's attachments time
 // (issue 19). A crash loses at most the reads not yet stored (two batches),
-// which are read again. A failure (a 403 for an agent without the right, Halo down) ends
-// this run with its error in the ledger and the entity's state, and leaves
+// which are read again. A failure (a 403 for an agent without the right,
+// Halo down) ends this run with its error in the ledger and the entity's state, and leaves
 // the ticket pull that called it successful: attachments are an extra, and
 // the unread tickets stay due for the next pull.
 func (p *Puller) pullAttachments(ctx context.Context) *store.Run {

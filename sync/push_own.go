@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,38 +56,30 @@ type actionWrite struct {
 	setsStatus bool
 }
 
-// ticketFields is what of a ticket an agent edits: its writable columns and its custom fields (as Halo
-// sent them). A write of one of its actions moves the ticket's time but none of these (but status_id,
-// by new_status).
+// ticketFields is a ticket as read around our action write: its columns (of which changed compares the
+// writable ones, what an agent edits) and its custom fields (as Halo sent them). A write of one of its
+// actions moves the ticket's time but none of these (but status_id, by new_status).
 type ticketFields struct {
 	values store.Values
 	custom json.RawMessage
 }
 
 func ticketFieldsOf(row store.Row) (ticketFields, error) {
-	t := store.Tables[entity.Tickets.Name]
-	vals, err := t.ValuesOf(row)
+	vals, err := store.Tables[entity.Tickets.Name].ValuesOf(row)
 	if err != nil {
 		return ticketFields{}, err
-	}
-	out := ticketFields{values: store.Values{}}
-	for _, c := range t.Decl.Columns {
-		if c.Writable {
-			out.values[c.Name] = vals[c.Name]
-		}
 	}
 	var rec struct {
 		CustomFields json.RawMessage `json:"customfields"`
 	}
-	if json.Unmarshal(row.Raw, &rec) == nil {
-		out.custom = rec.CustomFields
-	}
-	return out, nil
+	_ = json.Unmarshal(row.Raw, &rec) // raw that is no JSON object carries no custom fields
+	return ticketFields{values: vals, custom: rec.CustomFields}, nil
 }
 
-// changed names a field that differs between f and g, but status_id when ignoreStatus; "" if none.
+// changed names a writable column that differs between f and g, but status_id when ignoreStatus, or
+// "customfields"; "" if none.
 func (f ticketFields) changed(g ticketFields, ignoreStatus bool) string {
-	for _, k := range slices.Sorted(maps.Keys(f.values)) {
+	for _, k := range entity.Tickets.Writable() {
 		if k == "status_id" && ignoreStatus {
 			continue
 		}

@@ -181,9 +181,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var markers []string
+	var body []byte
 	now := time.Now()
 	if api && r.Method == http.MethodPost {
-		body, _ := io.ReadAll(r.Body)
+		body, _ = io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		markers = createMarkers(body)
 		p.logWrites(r.URL.Path, body, now)
@@ -192,7 +193,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.logRead(p.reads, r, now)
 	}
 	if api && (r.Method == http.MethodPost || r.Method == http.MethodDelete) {
-		p.logActionWrite(r, now)
+		p.logActionWrite(r, body, now)
 	}
 	nd := &noDate{ResponseWriter: w}
 	p.fake.ServeHTTP(nd, r)
@@ -257,15 +258,13 @@ func (p *proxy) logRead(log map[string][]time.Time, r *http.Request, at time.Tim
 	p.mu.Unlock()
 }
 
-// logActionWrite notes a write of an action (a POST of actions, its body's ticket_id; a DELETE, its
-// ticket_id parameter) under its ticket.
-func (p *proxy) logActionWrite(r *http.Request, at time.Time) {
+// logActionWrite notes a write of an action (a POST of actions, body's ticket_id; a DELETE, its ticket_id
+// parameter) under its ticket.
+func (p *proxy) logActionWrite(r *http.Request, body []byte, at time.Time) {
 	path := strings.ToLower(r.URL.Path)
 	var tickets []int64
 	switch {
 	case r.Method == http.MethodPost && path == "/api/actions":
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		var els []struct {
 			TicketID int64 `json:"ticket_id"`
 		}

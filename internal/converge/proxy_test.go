@@ -44,10 +44,10 @@ func TestBeforeActionWrite(t *testing.T) {
 	p := newProxy(nil, 1)
 	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
 	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/3?includedetails=true", nil), at(10))
-	p.logActionWrite(httptest.NewRequest("DELETE", "/api/Actions/2?ticket_id=3", nil), at(30))
+	p.logActionWrite(httptest.NewRequest("DELETE", "/api/Actions/2?ticket_id=3", nil), nil, at(30))
 	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/3", nil), at(40))
 	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/5", nil), at(50))
-	p.logActionWrite(httptest.NewRequest("POST", "/api/Actions", strings.NewReader(`[{"ticket_id":5,"note":"x"}]`)), at(60))
+	p.logActionWrite(httptest.NewRequest("POST", "/api/Actions", nil), []byte(`[{"ticket_id":5,"note":"x"}]`), at(60))
 	p.logRead(p.readsDone, httptest.NewRequest("GET", "/api/Tickets/7", nil), at(10))
 
 	for _, c := range []struct {
