@@ -265,6 +265,7 @@ func tracedPool(tb testing.TB, dbURL string, st *stmtTimes) *pgxpool.Pool {
 		tb.Fatal(err)
 	}
 	cfg.ConnConfig.Tracer = st
+	store.ConfigurePool(cfg) // as the binary's pool
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -305,62 +306,48 @@ func cpuProfile(b *testing.B) func() {
 // triggers let the rows through without queueing them).
 func copyBaseline(ctx context.Context, b *testing.B, src *pgxpool.Pool) (int64, time.Duration, error) {
 	type load struct {
-		table *store.Table
-		cols  []string
+		table mirrorTable
 		rows  [][]any
 	}
-	var loads []load
-	var names []string
-	for name := range store.Tables {
-		names = append(names, name)
+	tables, err := mirrorTables(ctx, src)
+	if err != nil {
+		return 0, 0, err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		t := store.Tables[name]
-		var cols, sel []string
-		for _, c := range append(append([]store.Column(nil), t.Keys...), t.Columns...) {
-			cols = append(cols, c.Name)
-			sel = append(sel, pgx.Identifier{c.Name}.Sanitize())
-		}
-		cols = append(cols, "raw", "halo_updated_at", "deleted_at")
-		sel = append(sel, "raw::text", "halo_updated_at", "deleted_at")
-		q := "SELECT "
-		for i, s := range sel {
-			if i > 0 {
-				q += ", "
+	var loads []load
+	for _, t := range tables {
+		sel := make([]string, len(t.cols))
+		for i, c := range t.cols {
+			sel[i] = pgx.Identifier{c}.Sanitize()
+			if c == "raw" {
+				sel[i] += "::text"
 			}
-			q += s
 		}
-		rows, err := src.Query(ctx, q+" FROM "+t.Name)
+		rows, err := src.Query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+t.ident.Sanitize())
 		if err != nil {
 			return 0, 0, err
 		}
-		var data [][]any
-		for rows.Next() {
-			v, err := rows.Values()
-			if err != nil {
-				rows.Close()
-				return 0, 0, err
-			}
-			data = append(data, v)
-		}
-		if err := rows.Err(); err != nil {
+		data, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+		if err != nil {
 			return 0, 0, err
 		}
-		loads = append(loads, load{table: t, cols: cols, rows: data})
+		loads = append(loads, load{table: t, rows: data})
 	}
 
 	dst := testdb.New(b)
 	var n int64
 	started := time.Now()
-	err := pgx.BeginFunc(ctx, dst, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, dst, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('halosync.origin', 'sync', true)`); err != nil {
 			return err
 		}
 		for _, l := range loads {
-			c, err := tx.CopyFrom(ctx, pgx.Identifier{"halo", l.table.Entity}, l.cols, pgx.CopyFromRows(l.rows))
+			t0 := time.Now()
+			c, err := tx.CopyFrom(ctx, l.table.ident, l.table.cols, pgx.CopyFromRows(l.rows))
 			if err != nil {
-				return fmt.Errorf("copy %s: %w", l.table.Name, err)
+				return fmt.Errorf("copy %s: %w", l.table.ident.Sanitize(), err)
+			}
+			if d := time.Since(t0); d > 100*time.Millisecond {
+				b.Logf("COPY baseline: %s, %d rows in %s", l.table.ident.Sanitize(), c, d.Round(time.Millisecond))
 			}
 			n += c
 		}

@@ -37,31 +37,45 @@ func (t *Table) recordIDSQL(alias string) string {
 	return "NULL::bigint"
 }
 
-var customFieldsSQLs sync.Map // *Table → string
+var customFieldsSQLs sync.Map // customFieldsKey → string
+
+type customFieldsKey struct {
+	t        *Table
+	inserted bool
+}
 
 // customFieldsSQL reads the written records ($2… one key array per key column) back from t and hands their
-// customfields arrays (NULL when the record carries none) to halosync.store_custom_fields.
-func (t *Table) customFieldsSQL() string {
-	if s, ok := customFieldsSQLs.Load(t); ok {
+// customfields arrays (NULL when the record carries none) to halosync.store_custom_fields, or, for records
+// the transaction has just inserted, to halosync.insert_custom_fields.
+func (t *Table) customFieldsSQL(inserted bool) string {
+	k := customFieldsKey{t, inserted}
+	if s, ok := customFieldsSQLs.Load(k); ok {
 		return s.(string)
+	}
+	fn := "store_custom_fields"
+	if inserted {
+		fn = "insert_custom_fields"
 	}
 	var names, arrays []string
 	for i, c := range t.Keys {
 		names = append(names, "t."+pgx.Identifier{c.Name}.Sanitize())
 		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", i+2, c.Type))
 	}
-	s := fmt.Sprintf(`SELECT halosync.store_custom_fields($1, array_agg(%s), array_agg(%s),
+	s := fmt.Sprintf(`SELECT halosync.%s($1, array_agg(%s), array_agg(%s),
 	array_agg(CASE WHEN jsonb_typeof(t.raw->'customfields') = 'array' THEN t.raw->'customfields' END), array_agg(t.halo_updated_at))
 FROM %s t WHERE (%s) IN (SELECT * FROM unnest(%s))`,
-		t.recordKeySQL("t."), t.recordIDSQL("t."), t.Name, strings.Join(names, ", "), strings.Join(arrays, ", "))
-	customFieldsSQLs.Store(t, s)
+		fn, t.recordKeySQL("t."), t.recordIDSQL("t."), t.Name, strings.Join(names, ", "), strings.Join(arrays, ", "))
+	customFieldsSQLs.Store(k, s)
 	return s
 }
 
 // storeCustomFields brings the custom field values of the records of t at keys (each following t.Keys),
-// which this transaction just wrote, in step with their stored JSON. It runs inside Upsert's savepoint, so
-// a failure undoes the records' write with it.
-func (t *Table) storeCustomFields(ctx context.Context, tx pgx.Tx, keys [][]any) error {
+// which this transaction just wrote, in step with their stored JSON. inserted says that none of the records
+// had a row before (copyNew's COPY), so they have no values yet and the values are simply inserted; that
+// insert fails on values it did not expect (see insert_custom_fields), and the error is errCopyRefused, for
+// the caller to take the general path. It runs inside Upsert's savepoint, so a failure undoes the records'
+// write with it.
+func (t *Table) storeCustomFields(ctx context.Context, tx pgx.Tx, keys [][]any, inserted bool) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -73,7 +87,10 @@ func (t *Table) storeCustomFields(ctx context.Context, tx pgx.Tx, keys [][]any) 
 		}
 		args = append(args, col)
 	}
-	if _, err := tx.Exec(ctx, t.customFieldsSQL(), args...); err != nil {
+	if _, err := tx.Exec(ctx, t.customFieldsSQL(inserted), args...); err != nil {
+		if inserted {
+			return fmt.Errorf("%w: custom fields of %s: %v", errCopyRefused, t.Entity, err)
+		}
 		return fmt.Errorf("error storing custom fields of %s: %w", t.Entity, err)
 	}
 	return nil

@@ -39,6 +39,17 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{Pool: pool}
 }
 
+// ConfigurePool sets what halosync's own connections need on a pool configuration parsed from
+// DATABASE_URL. JIT compilation is off unless the URL sets jit: Postgres compiles any statement whose
+// estimated cost passes jit_above_cost, and the sync's statements over a table a first sync is filling
+// (estimated from stale statistics) run in tens of milliseconds after half a second of compiling (issue 19:
+// the attachment listing of a first sync spent 470 ms in JIT for 30 ms of work).
+func ConfigurePool(cfg *pgxpool.Config) {
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+}
+
 // markSyncOrigin tags the transaction as the sync's own write so push triggers ignore it. SET LOCAL lasts
 // until the end of the transaction. The triggers honour the marker only in sessions of the worker's own
 // login (a member of the owner of schema halosync, halosync.is_sync): any other role may set it to no

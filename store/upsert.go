@@ -185,7 +185,7 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row, direct bo
 			for i, r := range rows {
 				keys[i] = r.Keys
 			}
-			return res, t.storeCustomFields(ctx, tx, keys)
+			return res, t.storeCustomFields(ctx, tx, keys, true)
 		}
 	}
 
@@ -217,7 +217,7 @@ func (t *Table) upsertOnce(ctx context.Context, tx pgx.Tx, rows []Row, direct bo
 		keys[i] = w[1:]
 	}
 	res.Unchanged = len(seen) - res.Inserted - res.Updated
-	return res, t.storeCustomFields(ctx, tx, keys)
+	return res, t.storeCustomFields(ctx, tx, keys, false)
 }
 
 // copyNew is Upsert's fast path for rows none of whose keys is in t yet (all of an initial sync, new records

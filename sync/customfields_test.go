@@ -154,12 +154,18 @@ func TestCustomFieldTypedColumnsPerType(t *testing.T) {
 		map[string]any{"id": 308, "name": "CFrich", "type": 10, "value": "<p>hi</p>", "display": ""},
 		map[string]any{"id": 309.0, "name": "CFselect", "type": 2.0, "value": "12", "display": "Twelve"},
 		map[string]any{"id": 310, "name": "CFbaddate", "type": 4, "value": "2024-13-45T00:00:00", "display": ""},
+		map[string]any{"id": 311, "name": "CFnoleap", "type": 4, "value": "2023-02-29T10:00:00", "display": ""},
+		map[string]any{"id": 312, "name": "CFleap", "type": 4, "value": "2024-02-29T10:00:00.1234567", "display": ""},
+		map[string]any{"id": 313, "name": "CFzoned", "type": 4, "value": "2024-06-01T10:00:00+02:00", "display": ""},
+		map[string]any{"id": 314, "name": "CFhour25", "type": 4, "value": "2024-06-01T25:00:00", "display": ""},
+		map[string]any{"id": 315, "name": "CFbadzone", "type": 4, "value": "2024-06-01T10:00:00+16:00", "display": ""},
+		map[string]any{"id": 316, "name": "CFday", "type": 4, "value": "2024-06-30", "display": ""},
 		map[string]any{"name": "no id, skipped", "type": 0, "value": "x"},
 		"not an object",
 	}
 	c.upsert(t, "tickets", ticket)
 	vals := c.values(t, "tickets", "9499")
-	require.Len(t, vals, 10)
+	require.Len(t, vals, 16)
 	require.Equal(t, "00123", *vals[301].Value)
 	require.Nil(t, vals[301].Number, "text stays text")
 	require.Nil(t, vals[302].Value, "empty text is NULL, as in every mirror table")
@@ -174,6 +180,37 @@ func TestCustomFieldTypedColumnsPerType(t *testing.T) {
 	require.Equal(t, 12.0, *vals[309].Number)
 	require.Equal(t, int64(2), *vals[309].Type)
 	require.Nil(t, vals[310].Date, "an impossible date is NULL, not an error")
+	require.Nil(t, vals[311].Date, "29 February of a common year")
+	require.Equal(t, time.Date(2024, 2, 29, 10, 0, 0, 123457000, time.UTC), vals[312].Date.UTC(), "no zone is UTC")
+	require.Equal(t, time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC), vals[313].Date.UTC())
+	require.Nil(t, vals[314].Date, "hour 25")
+	require.Nil(t, vals[315].Date, "an offset Postgres cannot hold")
+	require.Equal(t, time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC), vals[316].Date.UTC())
+}
+
+// A new record's values are inserted without looking for old ones (insert_custom_fields); what that insert
+// cannot take, a field id its array repeats or values left behind by a record deleted from the mirror by
+// hand, goes the general way and ends as it would have.
+func TestCustomFieldValuesOfANewRecordTheInsertCannotTake(t *testing.T) {
+	t.Parallel()
+	c := newCFStore(t)
+	ticket := capture(t, "create-ticket-response.json")
+	ticket["customfields"] = []any{
+		map[string]any{"id": 401, "name": "CFa", "type": 0, "value": "first"},
+		map[string]any{"id": 401, "name": "CFa", "type": 0, "value": "last"},
+	}
+	c.upsert(t, "tickets", ticket)
+	vals := c.values(t, "tickets", "9499")
+	require.Len(t, vals, 1)
+	require.Equal(t, "last", *vals[401].Value, "the last element of a repeated id counts")
+
+	_, err := c.st.Pool.Exec(c.ctx, `DELETE FROM halo.tickets WHERE id = 9499`) // values stay behind
+	require.NoError(t, err)
+	ticket["customfields"] = []any{map[string]any{"id": 402, "name": "CFb", "type": 0, "value": "new"}}
+	c.upsert(t, "tickets", ticket)
+	vals = c.values(t, "tickets", "9499")
+	require.Len(t, vals, 1, "the field the record no longer carries is removed")
+	require.Equal(t, "new", *vals[402].Value)
 }
 
 func TestCustomFieldValuesFollowTheRecord(t *testing.T) {

@@ -107,6 +107,7 @@ func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error)
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
 		pcfg.MaxConns = int32(max(20, 3*cfg.Workers+8))
 	}
+	store.ConfigurePool(pcfg)
 	applyPool(opts, pcfg)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))
