@@ -145,7 +145,8 @@ func puller(tb testing.TB, base string, pool *pgxpool.Pool) *hsync.Puller {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &hsync.Puller{Halo: hc, Store: store.New(pool), WaitForLock: true}
+	// Concurrency: HALOSYNC_WORKERS' default, which `halosync sync --once` uses.
+	return &hsync.Puller{Halo: hc, Store: store.New(pool), WaitForLock: true, Concurrency: 4}
 }
 
 // mirrorTable is one halo.* base table and the columns a load writes: all but synced_at and change_xid (a

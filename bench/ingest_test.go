@@ -265,7 +265,7 @@ func tracedPool(tb testing.TB, dbURL string, st *stmtTimes) *pgxpool.Pool {
 		tb.Fatal(err)
 	}
 	cfg.ConnConfig.Tracer = st
-	store.ConfigurePool(cfg) // as the binary's pool
+	store.ConfigurePool(cfg, 4) // as the binary's pool, for HALOSYNC_WORKERS' default
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,11 +41,20 @@ func New(pool *pgxpool.Pool) *Store {
 }
 
 // ConfigurePool sets what halosync's own connections need on a pool configuration parsed from
-// DATABASE_URL. JIT compilation is off unless the URL sets jit: Postgres compiles any statement whose
-// estimated cost passes jit_above_cost, and the sync's statements over a table a first sync is filling
-// (estimated from stale statistics) run in tens of milliseconds after half a second of compiling (issue 19:
-// the attachment listing of a first sync spent 470 ms in JIT for 30 ms of work).
-func ConfigurePool(cfg *pgxpool.Config) {
+// DATABASE_URL, for a process that runs up to pulls pulls at once.
+//
+// Each running pull holds one connection for its entity lock and uses others for its pages and for the
+// ANALYZE after it, and River needs some of its own: pgx's default (4 on a 2-core machine) would starve
+// them. pool_max_conns in DATABASE_URL still wins.
+//
+// JIT compilation is off unless the URL sets jit: Postgres compiles any statement whose estimated cost
+// passes jit_above_cost, and the sync's statements over a table a first sync is filling (estimated from
+// stale statistics) run in tens of milliseconds after half a second of compiling (issue 19: the attachment
+// listing of a first sync spent 470 ms in JIT for 30 ms of work).
+func ConfigurePool(cfg *pgxpool.Config, pulls int) {
+	if !strings.Contains(cfg.ConnString(), "pool_max_conns") {
+		cfg.MaxConns = int32(max(20, 3*pulls+8))
+	}
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}

@@ -64,6 +64,9 @@ type Puller struct {
 	// History is how far back a full pull of a date-bounded entity (time
 	// entries, timesheets) reads (0 → DefaultHistory).
 	History time.Duration
+	// Concurrency is how many entities Cycle pulls at once after the lookups
+	// and the recent window (0 or 1: one after the other).
+	Concurrency int
 
 	instance instanceCheck // when Halo's version was last read (instance.go)
 }

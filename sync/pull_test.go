@@ -234,12 +234,31 @@ func minimumRequests(e *env, bulk bool) int {
 }
 
 func TestFirstSyncMirrorsEverything(t *testing.T) {
-	for _, bulk := range []bool{true, false} {
-		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) {
+	for _, c := range []struct {
+		bulk        bool
+		concurrency int
+	}{{true, 0}, {false, 0}, {true, 4}} {
+		bulk := c.bulk
+		t.Run(fmt.Sprintf("bulk=%v,concurrency=%d", bulk, c.concurrency), func(t *testing.T) {
 			e := newEnv(t, halofake.Options{BulkActions: bulk, Seed: 7}, tiny)
+			e.puller.Concurrency = c.concurrency
 			runs := e.cycle(t, false)
 			requireMirror(t, e)
 			require.Equal(t, minimumRequests(e, bulk), e.apiRequests(), "requests of the initial sync")
+			// The runs come in the order of the entities, whatever ran at once
+			// (the recent window's, before the first entity after the lookups).
+			last := -1
+			for _, r := range runs {
+				if r.Mode == "recent" {
+					continue
+				}
+				at := slices.Index(hsync.PullOrder, r.Entity)
+				if r.Entity == "actions" || r.Entity == "attachments" {
+					at = slices.Index(hsync.PullOrder, "tickets")
+				}
+				require.GreaterOrEqual(t, at, last, "run of %s out of order", r.Entity)
+				last = at
+			}
 
 			var ledgerRequests int64
 			for _, r := range runs {
@@ -467,4 +486,22 @@ func TestIgnoredDeletedFilterTombstonesNothing(t *testing.T) {
 	got := liveIDs(t, e.pool, "tickets")
 	sort.Strings(got)
 	require.Equal(t, fakeIDs(e, "tickets"), got, "every live ticket stays live")
+}
+
+// A cycle pulls no more entities at once than its pool can serve: each holds a connection for its lock and
+// needs others for its batches, so four at once on a pool of four would wait for each other for ever.
+func TestCycleFitsItsPool(t *testing.T) {
+	dbURL, _ := testdb.NewURL(t)
+	pool := testdb.Connect(t, dbURL+"&pool_max_conns=4")
+	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 5})
+	fake.Generate(tiny)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	e := newEnvFor(t, fake, base, pool)
+	e.puller.Concurrency = 4
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := e.puller.Cycle(ctx, nil, false)
+	require.NoError(t, err)
+	requireMirror(t, e)
 }

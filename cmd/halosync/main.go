@@ -100,14 +100,7 @@ func newApp(ctx context.Context, needHalo bool, opts ...appOption) (*app, error)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: not a valid Postgres URL or DSN: %w", redactError(err, cfg.DatabaseURL))
 	}
-	// Each running pull holds one connection for its entity lock and uses
-	// others for its pages, and River needs some of its own: pgx's default
-	// (4 on a 2-core machine) would starve them. pool_max_conns in
-	// DATABASE_URL still wins.
-	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
-		pcfg.MaxConns = int32(max(20, 3*cfg.Workers+8))
-	}
-	store.ConfigurePool(pcfg)
+	store.ConfigurePool(pcfg, cfg.Workers)
 	applyPool(opts, pcfg)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL %s: %w", redactURL(cfg.DatabaseURL), redactError(err, cfg.DatabaseURL))

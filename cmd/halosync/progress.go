@@ -73,11 +73,17 @@ func (p *progress) update(ev hsync.Progress) {
 		}
 		return
 	}
-	if p.bar == nil || p.entity != ev.Entity {
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			fmt.Fprintln(p.out)
+	if p.bar != nil && p.entity != ev.Entity {
+		// Another entity's bar is drawn (a cycle pulls several at once):
+		// this one gets a line when it is done.
+		if ev.Done {
+			_ = p.bar.Clear()
+			fmt.Fprintf(p.out, "%-12s %d rows, %d req, done\n", ev.Entity, ev.Fetched, ev.Requests)
+			_ = p.bar.RenderBlank()
 		}
+		return
+	}
+	if p.bar == nil {
 		p.entity = ev.Entity
 		p.bar = progressbar.NewOptions(max(ev.Total, ev.Fetched, 1),
 			progressbar.OptionSetWriter(p.out),

@@ -48,6 +48,7 @@ func newSyncCmd() *cobra.Command {
 			}
 			p := a.puller()
 			p.WaitForLock = true
+			p.Concurrency = a.cfg.Workers // as many pulls at once as a worker runs
 			prog := newProgress(os.Stderr, a.log, a.cfg.HaloRateLimit)
 			p.ProgressFunc = prog.update
 			runs, err := p.Cycle(ctx, entities, full)
