@@ -45,7 +45,7 @@ type Config struct {
 	LogLevel        string `envconfig:"HALOSYNC_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat       string `envconfig:"HALOSYNC_LOG_FORMAT" default:"auto" desc:"auto (text on a terminal, else JSON), text or json"`
 
-	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once"`
+	Workers           int           `envconfig:"HALOSYNC_WORKERS" default:"4" desc:"Pulls one worker process runs at once; also how many entities sync --once pulls at once"`
 	IntervalTickets   time.Duration `envconfig:"HALOSYNC_INTERVAL_TICKETS" default:"1m" desc:"Incremental pull interval of tickets (with their actions and attachments)"`
 	IntervalCustomers time.Duration `envconfig:"HALOSYNC_INTERVAL_CUSTOMERS" default:"15m" desc:"Pull interval of clients, sites, users, agents, assets, contracts, appointments, timesheets, timesheet_events, kb_articles"`
 	IntervalLookups   time.Duration `envconfig:"HALOSYNC_INTERVAL_LOOKUPS" default:"1h" desc:"Pull interval of statuses, ticket_types, teams, priorities, categories, outcomes, slas, organisations, top_levels, custom_fields, items, suppliers, invoices and quotes (with their lines)"`
