@@ -104,7 +104,7 @@ func resumeAfterKill(b *testing.B) {
 	_ = p.wait(time.Minute)
 	sentBefore := apiRequests(t.log())
 
-	// What the mirror holds at the kill, against Halo.
+	// What the mirror holds at the kill, against Halo: pages of the walks,
 	left := 0
 	for _, e := range []struct {
 		table string
@@ -123,6 +123,14 @@ func resumeAfterKill(b *testing.B) {
 			left += (e.halo - have + e.cap - 1) / e.cap
 		}
 	}
+	// and one request per ticket with attachments whose attachments were not read yet.
+	withAttachments := ticketsWithAttachments(fake)
+	var attachmentsRead int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM halosync.attachment_reads WHERE ticket_id = ANY($1)`,
+		withAttachments).Scan(&attachmentsRead); err != nil {
+		b.Fatal(err)
+	}
+	left += len(withAttachments) - attachmentsRead
 	var page *int
 	_ = pool.QueryRow(ctx, `SELECT walk_page FROM halosync.entity_state WHERE entity = 'actions'`).Scan(&page)
 	var notDone []string

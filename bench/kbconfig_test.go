@@ -20,19 +20,27 @@ var kbConfigEntities = []string{"kb_articles", "slas", "categories", "outcomes",
 // no paging parameters), and one per live ticket that has attachments (Halo lists them per ticket only).
 func kbConfigMinimum(fake *halofake.Server) int {
 	n := ceilDiv(len(fake.Records("kb_articles")), 100) + ceilDiv(len(fake.Records("top_levels")), 100) + 4
+	return n + len(ticketsWithAttachments(fake))
+}
+
+// ticketsWithAttachments lists the live tickets of the fake that have attachments: a first sync reads each
+// one's attachments with one request.
+func ticketsWithAttachments(fake *halofake.Server) []int64 {
 	live := map[int64]bool{}
 	for _, t := range fake.Records("tickets") {
 		if t["deleted"] != true {
 			live[int64(t["id"].(float64))] = true
 		}
 	}
-	withAttachments := map[int64]bool{}
+	seen := map[int64]bool{}
+	var ids []int64
 	for _, a := range fake.Records("attachments") {
-		if tid := int64(a["ticket_id"].(float64)); live[tid] {
-			withAttachments[tid] = true
+		if tid := int64(a["ticket_id"].(float64)); live[tid] && !seen[tid] {
+			seen[tid] = true
+			ids = append(ids, tid)
 		}
 	}
-	return n + len(withAttachments)
+	return ids
 }
 
 // kbConfigTenant has enough articles and attachments to page and to spread over many tickets.
