@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,12 +26,23 @@ type AttachmentDue struct {
 //   - the mirror holds live attachments of it (they may have been deleted).
 //
 // A ticket with attachment_count 0 and no attachments here costs no request. With since set, only tickets
-// the mirror wrote since then are looked at (an index range on synced_at instead of a scan of every ticket
-// on every pull): the caller passes a time safely before the start of its last complete read.
-func (s *Store) DueAttachments(ctx context.Context, q Querier, since *time.Time) ([]AttachmentDue, error) {
+// the mirror wrote since the start of that read are looked at (an index range on change_xid instead of a
+// scan of every ticket on every pull).
+func (s *Store) DueAttachments(ctx context.Context, q Querier, since *AttachmentsMark) ([]AttachmentDue, error) {
+	written, args := "true", []any{}
+	switch {
+	case since == nil:
+	case since.Xmin != nil:
+		// Every ticket written after the read's snapshot, or by a transaction still open then.
+		written, args = "t.change_xid >= $1::text::xid8", []any{strconv.FormatUint(*since.Xmin, 10)}
+	default:
+		// A run recorded before its snapshot was: synced_at is the start of the writing transaction, and a
+		// ticket batch that began before that read may have committed after it.
+		written, args = "t.synced_at >= $1", []any{since.Started.Add(-attachmentsMargin)}
+	}
 	rows, err := q.Query(ctx, `SELECT t.id, t.halo_updated_at
 FROM halo.tickets t LEFT JOIN halosync.attachment_reads r ON r.ticket_id = t.id
-WHERE t.deleted_at IS NULL AND ($1::timestamptz IS NULL OR t.synced_at >= $1)
+WHERE t.deleted_at IS NULL AND `+written+`
   AND (r.ticket_id IS NULL OR r.last_update IS DISTINCT FROM t.halo_updated_at)
   AND (t.attachment_count > 0
        OR (t.attachment_count IS NULL AND EXISTS (SELECT FROM halo.actions a WHERE a.ticket_id = t.id
@@ -37,7 +50,7 @@ WHERE t.deleted_at IS NULL AND ($1::timestamptz IS NULL OR t.synced_at >= $1)
        OR (t.attachment_count IS NULL AND NOT (t.raw ? 'attachment_count')
            AND NOT EXISTS (SELECT FROM halo.actions a WHERE a.ticket_id = t.id AND a.raw ? 'attachment_count'))
        OR EXISTS (SELECT FROM halo.attachments x WHERE x.ticket_id = t.id AND x.deleted_at IS NULL))
-ORDER BY t.id`, since)
+ORDER BY t.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("error listing tickets whose attachments are due: %w", err)
 	}
@@ -92,14 +105,37 @@ func (s *Store) TombstoneAttachmentsOfDeletedTickets(ctx context.Context, tx pgx
 FROM halo.tickets t WHERE t.id = x.ticket_id AND t.deleted_at IS NOT NULL AND x.deleted_at IS NULL`, "x"))
 }
 
-// LastCompleteAttachmentsRun returns when the latest attachments run that finished without an error started;
-// nil when none did.
-func (s *Store) LastCompleteAttachmentsRun(ctx context.Context, q Querier) (*time.Time, error) {
-	var started *time.Time
-	err := q.QueryRow(ctx, `SELECT max(started_at) FROM halosync.runs
-WHERE entity = 'attachments' AND finished_at IS NOT NULL AND error IS NULL`).Scan(&started)
+// attachmentsMargin is how far before the start of a read without a recorded snapshot DueAttachments looks
+// for written tickets: far longer than a ticket batch's transaction.
+const attachmentsMargin = time.Hour
+
+// AttachmentsMark is where the latest complete attachments read began: its start and the xmin of the
+// database snapshot then (halosync.runs.snapshot_xmin; nil for a run recorded before migration 00021).
+type AttachmentsMark struct {
+	Started time.Time
+	Xmin    *uint64
+}
+
+// LastCompleteAttachmentsRun returns where the latest attachments run that finished without an error
+// began; nil when none did.
+func (s *Store) LastCompleteAttachmentsRun(ctx context.Context, q Querier) (*AttachmentsMark, error) {
+	var m AttachmentsMark
+	var xmin *string
+	err := q.QueryRow(ctx, `SELECT started_at, snapshot_xmin::text FROM halosync.runs
+WHERE entity = 'attachments' AND finished_at IS NOT NULL AND error IS NULL
+ORDER BY started_at DESC LIMIT 1`).Scan(&m.Started, &xmin)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("error reading the last attachments run: %w", err)
 	}
-	return started, nil
+	if xmin != nil {
+		x, err := strconv.ParseUint(*xmin, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("error reading the last attachments run: snapshot_xmin %q: %w", *xmin, err)
+		}
+		m.Xmin = &x
+	}
+	return &m, nil
 }

@@ -61,10 +61,6 @@ func (p *Puller) pullAttachments(ctx context.Context) *store.Run {
 	return ar.run
 }
 
-// attachmentsMargin is how far before its last complete read a pull looks
-// for changed tickets: far longer than a ticket batch's transaction.
-const attachmentsMargin = time.Hour
-
 func (p *Puller) attachments(ctx context.Context, ar *pullRun) error {
 	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 		n, err := p.Store.TombstoneAttachmentsOfDeletedTickets(ctx, tx)
@@ -74,16 +70,10 @@ func (p *Puller) attachments(ctx context.Context, ar *pullRun) error {
 	if err != nil {
 		return err
 	}
-	// Tickets the mirror wrote since the last complete read, with an hour's
-	// margin: a ticket batch that started before that read but committed
-	// after it carries an older synced_at (the start of its transaction).
+	// Tickets the mirror wrote since the last complete read began.
 	since, err := p.Store.LastCompleteAttachmentsRun(ctx, p.Store.Pool)
 	if err != nil {
 		return err
-	}
-	if since != nil {
-		t := since.Add(-attachmentsMargin)
-		since = &t
 	}
 	due, err := p.Store.DueAttachments(ctx, p.Store.Pool, since)
 	if err != nil {
