@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/halosync/halosync/store"
@@ -63,4 +64,19 @@ func TestAnalyzeAfterWrites(t *testing.T) {
 		require.Equal(t, "VACUUM (ANALYZE)", ran)
 		require.True(t, v, "vacuumed")
 	}
+}
+
+// halosync's pool: JIT off and room for its pulls, unless DATABASE_URL says otherwise.
+func TestConfigurePool(t *testing.T) {
+	cfg, err := pgxpool.ParseConfig("postgres://u@127.0.0.1:5432/db")
+	require.NoError(t, err)
+	store.ConfigurePool(cfg, 4)
+	require.Equal(t, "off", cfg.ConnConfig.RuntimeParams["jit"])
+	require.EqualValues(t, 20, cfg.MaxConns)
+
+	cfg, err = pgxpool.ParseConfig("postgres://u@127.0.0.1:5432/db?jit=on&pool_max_conns=6")
+	require.NoError(t, err)
+	store.ConfigurePool(cfg, 8)
+	require.Equal(t, "on", cfg.ConnConfig.RuntimeParams["jit"])
+	require.EqualValues(t, 6, cfg.MaxConns)
 }

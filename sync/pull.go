@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -252,36 +251,10 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 		p.analyze(ctx, runs) // also after a failed run: what it stored is there to plan for
 		return runs, fmt.Errorf("pull %s: %w", name, err)
 	}
-	if name != entity.Tickets.Name {
-		p.analyze(ctx, runs)
-		return runs, nil
+	if name == entity.Tickets.Name {
+		return p.ticketChildren(ctx, runs, full || pr.fullWalk)
 	}
-	// Actions are children of tickets: read them under the same lock, as
-	// their own ledger row and state.
-	ar, err := p.pullActions(ctx, full || pr.fullWalk)
-	if ar != nil {
-		runs = append(runs, ar)
-	}
-	if err != nil {
-		p.analyze(ctx, runs)
-		return runs, err
-	}
-	// Attachments are read by what the tickets and actions say
-	// (attachments.go); their failure is their own run's. The tickets and
-	// actions are analysed meanwhile, on another connection: after a first
-	// sync that is most of a second the attachment reads, which wait on
-	// Halo, hide.
-	analysed := make(chan struct{})
-	go func(runs []*store.Run) {
-		defer close(analysed)
-		p.analyze(ctx, runs)
-	}(slices.Clone(runs))
-	run := p.pullAttachments(ctx)
-	<-analysed
-	if run != nil {
-		runs = append(runs, run)
-		p.analyze(ctx, []*store.Run{run})
-	}
+	p.analyze(ctx, runs)
 	return runs, nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -26,4 +27,26 @@ func TestProgressETA(t *testing.T) {
 	require.InDelta(t, 10, p.eta(ev).Seconds(), 0.5)
 	// Done, or no total yet: no ETA.
 	require.Zero(t, p.eta(hsync.Progress{Fetched: 5, Total: 5}))
+}
+
+// On a terminal the bar follows one entity; another pulled at the same time (sync --once pulls several at
+// once) gets one line when it is done instead of a bar that would take the first one's place.
+func TestProgressBarKeepsToOneEntity(t *testing.T) {
+	out, err := os.CreateTemp(t.TempDir(), "progress")
+	require.NoError(t, err)
+	defer out.Close()
+	p := &progress{out: out, tty: true}
+	started := time.Now()
+	p.update(hsync.Progress{Entity: "tickets", Fetched: 100, Total: 1000, Requests: 1, Started: started})
+	p.update(hsync.Progress{Entity: "clients", Fetched: 50, Total: 500, Requests: 1, Started: started})
+	require.Equal(t, "tickets", p.entity, "the bar stays on the entity it started with")
+	p.update(hsync.Progress{Entity: "clients", Fetched: 500, Total: 500, Requests: 5, Started: started, Done: true})
+	require.Equal(t, "tickets", p.entity)
+	p.update(hsync.Progress{Entity: "tickets", Fetched: 1000, Total: 1000, Requests: 10, Started: started, Done: true})
+	require.Nil(t, p.bar)
+	p.finish()
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	require.Contains(t, string(b), "clients      500 rows, 5 req, done\n")
+	require.Contains(t, string(b), "tickets")
 }
