@@ -112,10 +112,14 @@ func TestPushFailuresDoNotLoop(t *testing.T) {
 		}
 		return n
 	}
+	// Idle: no push job left to run now. A job that raced the sweep and found the 403's row backing off is
+	// snoozed until next_attempt_at (scheduled 30 s on); that is the backoff being kept, so it is not
+	// waited for.
 	idle := func() bool {
 		var n int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'halosync_push'
-			AND state IN ('available', 'running', 'retryable', 'scheduled')`).Scan(&n))
+			AND (state IN ('available', 'running', 'retryable')
+			  OR state = 'scheduled' AND scheduled_at < now() + interval '10 seconds')`).Scan(&n))
 		return n == 0
 	}
 	sweep := func() {
