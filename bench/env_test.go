@@ -37,6 +37,7 @@ type hit struct {
 	Method string
 	Path   string // lowercased, no query
 	Status int
+	Served time.Duration // how long the fake took to answer
 }
 
 // tap serves a fake Halo over real HTTP and logs every request with its time.
@@ -91,11 +92,12 @@ func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	sw := &statusRec{ResponseWriter: w}
+	began := time.Now()
 	t.fake.ServeHTTP(sw, r)
 	now := time.Now()
 	path := strings.ToLower(r.URL.Path)
 	t.mu.Lock()
-	t.hits = append(t.hits, hit{At: now, Method: r.Method, Path: path, Status: sw.status})
+	t.hits = append(t.hits, hit{At: now, Method: r.Method, Path: path, Status: sw.status, Served: now.Sub(began)})
 	cb := t.onPost
 	t.mu.Unlock()
 	if cb != nil && body != nil && sw.status >= 200 && sw.status < 300 {

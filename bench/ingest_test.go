@@ -236,6 +236,14 @@ func (s *stmtTimes) TraceCopyFromEnd(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 }
 
 // top lists the n statements that took longest, with the sum of all.
+// reset forgets the statements timed so far.
+func (s *stmtTimes) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.total)
+	clear(s.count)
+}
+
 func (s *stmtTimes) top(n int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -182,11 +182,25 @@ func (s *Store) DequeueActions(ctx context.Context, q Querier, ticketIDs []int64
 	return nil
 }
 
-// DequeueActionsUpTo drains the queue up to seq (a bulk walk covered them).
-func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) error {
-	_, err := q.Exec(ctx, `DELETE FROM halosync.action_queue WHERE seq <= $1`, seq)
+// DequeueActionsUpTo drains the queue up to seq (a bulk walk covered them) and returns how many entries it
+// removed.
+func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM halosync.action_queue WHERE seq <= $1`, seq)
 	if err != nil {
-		return fmt.Errorf("dequeue actions: %w", err)
+		return 0, fmt.Errorf("dequeue actions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// TidyActionQueue vacuums the action queue after a bulk walk drained many entries. A first sync queues
+// every ticket, and the drained queue's dead rows and index entries cost every later pull's look at the
+// queue several milliseconds (the planner, going by the full queue's statistics, walks all of them) until
+// autovacuum comes round; vacuumed while it is empty, the table shrinks to nothing. VACUUM cannot run in a
+// transaction: a plain Exec on the pool is its own statement. A login that does not own the table gets a
+// warning from Postgres, not an error.
+func (s *Store) TidyActionQueue(ctx context.Context) error {
+	if _, err := s.Pool.Exec(ctx, `VACUUM (ANALYZE) halosync.action_queue`); err != nil {
+		return fmt.Errorf("vacuum the action queue: %w", err)
 	}
 	return nil
 }

@@ -352,11 +352,14 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 		p.logger().Warn("bulk actions walk did not add up; falling back to per-ticket reads", "fetched", ar.fetched, "record_count", recordCount)
 		return false, nil
 	}
-	return true, pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+	var drained int64
+	err = pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
 		if unkeyed > 0 {
 			// Any action may hide behind a row without a readable key.
 			ar.run.Note("reconcile skipped: %d rejected rows carry no readable key", unkeyed)
-			return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+			var err error
+			drained, err = p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+			return err
 		}
 		live, err := p.Store.LiveCount(ctx, tx, store.Tables[entity.Actions.Name])
 		if err != nil {
@@ -377,9 +380,23 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 			}
 			ar.run.Tombstoned += int64(n)
 		}
-		return p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+		drained, err = p.Store.DequeueActionsUpTo(ctx, tx, upTo)
+		return err
 	})
+	if err != nil {
+		return true, err
+	}
+	if drained >= tidyQueueAfter {
+		if err := p.Store.TidyActionQueue(ctx); err != nil {
+			p.logger().Warn("could not vacuum the drained action queue; autovacuum will", "err", err)
+		}
+	}
+	return true, nil
 }
+
+// tidyQueueAfter is how many entries a bulk walk drains before it vacuums the action queue (a first sync's
+// drain of every ticket); smaller drains are autovacuum's.
+const tidyQueueAfter = 1000
 
 // bulkTimedOut reports whether the bulk walk failed by timing out (the
 // request's own timeout or a gateway's 504), not because the pull itself was

@@ -226,6 +226,14 @@ func TestFirstSyncStoresRecentWindowFirst(t *testing.T) {
 			}
 			e.cycle(t, false)
 			require.NotZero(t, edited, "the changes were made during the history walk")
+			if bulk {
+				// The bulk walk drained the thousands of tickets the walk queued and vacuumed the queue,
+				// which every later pull reads.
+				var vacuums int64
+				require.NoError(t, e.pool.QueryRow(ctx, `SELECT vacuum_count FROM pg_stat_user_tables
+					WHERE relid = 'halosync.action_queue'::regclass`).Scan(&vacuums))
+				require.EqualValues(t, 1, vacuums, "the drained action queue is vacuumed")
+			}
 
 			// Recent first: every recent ticket and recent action was
 			// written before any user (pulled right after the lookups)

@@ -268,6 +268,58 @@ func TestCustomFieldValuesFollowTheRecord(t *testing.T) {
 	require.Empty(t, c.values(t, "tickets", "9499"))
 }
 
+// TestCustomFieldValuesUnchangedAreNotRewritten: an edit of a record that leaves its custom fields as they
+// were writes none of their rows (most ticket edits; each rewrite is a row version in three indexes), and
+// halo_updated_at stays the time of the copy that brought the value; a changed value is written with the
+// new copy's time.
+func TestCustomFieldValuesUnchangedAreNotRewritten(t *testing.T) {
+	t.Parallel()
+	c := newCFStore(t)
+	ticket := capture(t, "create-ticket-response.json")
+	ticket["flastupdate"] = "2024-06-20T10:00:00Z"
+	c.upsert(t, "tickets", ticket)
+	type version struct {
+		xmin    string
+		updated time.Time
+	}
+	versions := func() map[int64]version {
+		rows, err := c.st.Pool.Query(c.ctx, `SELECT field_id, xmin::text, halo_updated_at FROM halo.custom_field_values
+			WHERE entity = 'tickets' AND record_key = '9499'`)
+		require.NoError(t, err)
+		out := map[int64]version{}
+		for rows.Next() {
+			var id int64
+			var v version
+			require.NoError(t, rows.Scan(&id, &v.xmin, &v.updated))
+			out[id] = v
+		}
+		require.NoError(t, rows.Err())
+		require.Len(t, out, 4)
+		return out
+	}
+	before := versions()
+
+	ticket["flastupdate"] = "2024-06-21T10:00:00Z"
+	ticket["summary"] = "edited, custom fields as they were"
+	c.upsert(t, "tickets", ticket)
+	require.Equal(t, before, versions(), "no value row written")
+
+	ticket["flastupdate"] = "2024-06-22T10:00:00Z"
+	f := field(t, ticket, 165)
+	f["value"], f["display"] = 2, "Multiple Users Affected"
+	c.upsert(t, "tickets", ticket)
+	after := versions()
+	for id, v := range after {
+		if id == 165 {
+			require.NotEqual(t, before[id].xmin, v.xmin, "the changed value is written")
+			require.Equal(t, time.Date(2024, 6, 22, 10, 0, 0, 0, time.UTC), v.updated.UTC())
+			continue
+		}
+		require.Equal(t, before[id], v, "field %d unchanged", id)
+	}
+	require.Equal(t, time.Date(2024, 6, 20, 10, 0, 0, 0, time.UTC), after[166].updated.UTC())
+}
+
 func TestCustomFieldValuesOfATombstonedRecord(t *testing.T) {
 	t.Parallel()
 	c := newCFStore(t)
