@@ -192,6 +192,17 @@ func (s *Store) DequeueActionsUpTo(ctx context.Context, q Querier, seq int64) (i
 	return tag.RowsAffected(), nil
 }
 
+// DequeueActionsBefore takes off the queue the tickets (not sweep entries) whose stored last action is
+// older than before (a bulk walk that started then listed their actions) and returns how many.
+func (s *Store) DequeueActionsBefore(ctx context.Context, q Querier, before time.Time) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM halosync.action_queue a USING halo.tickets t
+WHERE t.id = a.ticket_id AND NOT a.sweep AND t.lastactiondate < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("dequeue actions listed by a bulk walk: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // TidyActionQueue vacuums the action queue after a bulk walk drained many entries. A first sync queues
 // every ticket, and the drained queue's dead rows and index entries cost every later pull's look at the
 // queue several milliseconds (the planner, going by the full queue's statistics, walks all of them) until

@@ -85,12 +85,43 @@ func sameTime(a, b *time.Time) bool {
 // (the worker sizes it from the rate budget), so a large tenant's sweep is
 // spread over many pulls instead of holding the tickets for hours.
 func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error) {
+	ap, err := p.startActions(ctx, full, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.finishActions(ap, nil)
+}
+
+// actionsPull is an actions pull between startActions and finishActions.
+type actionsPull struct {
+	ar  *pullRun
+	ctx context.Context // the pull's, with the run's request counter
+	// bulk, when the bulk walk runs beside the tickets walk, delivers its
+	// outcome; stop cancels it.
+	bulk chan bulkOutcome
+	stop context.CancelCauseFunc
+}
+
+type bulkOutcome struct {
+	ok  bool
+	err error
+}
+
+// startActions starts the actions run. With beside, it starts only a run
+// that will walk the bulk listing, and starts that walk at once, to run
+// beside the tickets walk (a first sync's two longest parts, each mostly
+// waiting on its own database connection), and returns nil otherwise.
+func (p *Puller) startActions(ctx context.Context, full, beside bool) (*actionsPull, error) {
 	st, err := p.Store.GetState(ctx, p.Store.Pool, entity.Actions.Name)
 	if err != nil {
 		return nil, fmt.Errorf("pull actions: read state: %w", err)
 	}
 	ar := &pullRun{spec: specs[entity.Actions.Name], state: st, started: time.Now()}
 	ar.fullWalk = full || st.LastFullAt == nil
+	bulk := ar.fullWalk && (st.BulkActions == nil || *st.BulkActions)
+	if beside && !bulk {
+		return nil, nil
+	}
 	mode := "incremental"
 	if ar.fullWalk {
 		mode = "full"
@@ -100,9 +131,37 @@ func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error)
 	if ar.run.ID, err = p.Store.StartRun(ctx, entity.Actions.Name, mode); err != nil {
 		return nil, fmt.Errorf("pull actions: start run: %w", err)
 	}
-	ctx, ar.counter = halo.WithRequestCounter(ctx)
+	ap := &actionsPull{ar: ar}
+	ap.ctx, ar.counter = halo.WithRequestCounter(ctx)
+	if beside {
+		var bctx context.Context
+		bctx, ap.stop = context.WithCancelCause(ap.ctx)
+		ap.bulk = make(chan bulkOutcome, 1)
+		go func() {
+			ok, err := p.bulkActions(bctx, ar)
+			ap.bulk <- bulkOutcome{ok, err}
+		}()
+	}
+	return ap, nil
+}
 
-	err = p.actions(ctx, ar)
+// finishActions completes the actions pull: the bulk walk (waiting for the
+// one started beside the tickets walk), then the per-ticket reads of what is
+// left queued, and the run's ledger row. ticketsErr is the tickets walk's
+// failure: a bulk walk beside it is stopped (its position is saved per
+// batch; the next full pull resumes it) and nothing else is read.
+func (p *Puller) finishActions(ap *actionsPull, ticketsErr error) (*store.Run, error) {
+	ar, ctx := ap.ar, ap.ctx
+	var err error
+	if ticketsErr != nil {
+		err = fmt.Errorf("stopped with the tickets pull: %w", ticketsErr)
+		if ap.bulk != nil {
+			ap.stop(err)
+			<-ap.bulk
+		}
+	} else {
+		err = p.actions(ctx, ar, ap.bulk)
+	}
 	// Actions keep their own reconciliation (bulk walk or per ticket): a
 	// full actions pull that succeeded counts as the full one.
 	ar.reconciled = ar.fullWalk
@@ -116,9 +175,20 @@ func (p *Puller) pullActions(ctx context.Context, full bool) (*store.Run, error)
 	return ar.run, nil
 }
 
-func (p *Puller) actions(ctx context.Context, ar *pullRun) error {
+// actions runs the actions pull's walks; bulk, if not nil, delivers the
+// outcome of the bulk walk already running beside the tickets walk.
+func (p *Puller) actions(ctx context.Context, ar *pullRun, bulk <-chan bulkOutcome) error {
 	if ar.fullWalk && (ar.state.BulkActions == nil || *ar.state.BulkActions) {
-		ok, err := p.bulkActions(ctx, ar)
+		var ok bool
+		var err error
+		if bulk != nil {
+			o := <-bulk
+			if ok, err = o.ok, o.err; ok && err == nil {
+				ok, err = p.coveredByBulk(ctx, ar)
+			}
+		} else {
+			ok, err = p.bulkActions(ctx, ar)
+		}
 		if err != nil {
 			return err
 		}
@@ -386,17 +456,58 @@ func (p *Puller) bulkActions(ctx context.Context, ar *pullRun) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	if drained >= tidyQueueAfter {
-		if err := p.Store.TidyActionQueue(ctx); err != nil {
-			p.logger().Warn("could not vacuum the drained action queue; autovacuum will", "err", err)
-		}
-	}
+	p.tidyQueue(ctx, drained)
 	return true, nil
 }
 
 // tidyQueueAfter is how many entries a bulk walk drains before it vacuums the action queue (a first sync's
 // drain of every ticket); smaller drains are autovacuum's.
 const tidyQueueAfter = 1000
+
+// tidyQueue vacuums the action queue after a drain of at least tidyQueueAfter entries.
+func (p *Puller) tidyQueue(ctx context.Context, drained int64) {
+	if drained < tidyQueueAfter {
+		return
+	}
+	if err := p.Store.TidyActionQueue(ctx); err != nil {
+		p.logger().Warn("could not vacuum the drained action queue; autovacuum will", "err", err)
+	}
+}
+
+// bulkClockMargin is how much earlier than a bulk walk's start (on Halo's
+// clock, as known to a second) a ticket's last action must be for the walk
+// to count as having listed it.
+const bulkClockMargin = time.Minute
+
+// coveredByBulk takes off the queue the tickets the tickets walk queued while
+// the bulk walk ran beside it, whose actions that walk listed: those whose
+// last action (lastactiondate, as stored) is older than the walk's start. A
+// ticket whose last action came later stays queued and is read by itself;
+// so does every ticket queued after the walk started, should the walk have
+// listed no action at all: the listing failing (halo-api-more.md,
+// corrections), not "no actions", where the tickets walk found tickets with
+// actions. It reports false for that fallback.
+func (p *Puller) coveredByBulk(ctx context.Context, ar *pullRun) (bool, error) {
+	if ar.walkStart == nil {
+		return true, nil // no page stored: nothing listed, nothing to take off
+	}
+	if ar.fetched == 0 {
+		changed, _, err := p.Store.DueActions(ctx, p.Store.Pool, 1)
+		if err != nil {
+			return false, err
+		}
+		if len(changed) > 0 {
+			p.logger().Warn("bulk actions listing answered no rows where tickets have actions; reading actions per ticket", "tickets", len(changed))
+			return false, nil
+		}
+	}
+	drained, err := p.Store.DequeueActionsBefore(ctx, p.Store.Pool, ar.walkStart.Add(-bulkClockMargin))
+	if err != nil {
+		return false, err
+	}
+	p.tidyQueue(ctx, drained)
+	return true, nil
+}
 
 // bulkTimedOut reports whether the bulk walk failed by timing out (the
 // request's own timeout or a gateway's 504), not because the pull itself was

@@ -190,3 +190,49 @@ func TestNarrowedActionsTimeoutFallsBack(t *testing.T) {
 	require.EqualValues(t, 0, scalar(t, e, `SELECT count(*) FROM halosync.action_queue`))
 	require.Equal(t, false, scalar(t, e, `SELECT bulk_actions FROM halosync.entity_state WHERE entity = 'actions'`))
 }
+
+// TestBulkActionsWalkBesideTickets: on a first sync the bulk actions walk runs beside the tickets walk, and
+// no ticket it listed is read again by itself: the tickets the walk queued whose last action is older than
+// the bulk walk's start leave the queue when both are done. The mirror is exact.
+func TestBulkActionsWalkBesideTickets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, halofake.Options{BulkActions: true, Seed: 24}, backfillSize)
+	e.cycle(t, false)
+	requireMirror(t, e)
+
+	firstActions, lastTickets, perTicket := -1, -1, 0
+	for i, r := range e.fake.Requests() {
+		switch {
+		case r.Path == "/api/actions" && r.Query.Has("ticket_id"):
+			perTicket++
+		case r.Path == "/api/actions" && !r.Query.Has("startdate") && firstActions < 0:
+			firstActions = i
+		case r.Path == "/api/tickets" && r.Query.Get("order") == "id" && !r.Query.Has("lastupdatefromdate"):
+			lastTickets = i
+		}
+	}
+	require.Positive(t, firstActions)
+	require.Less(t, firstActions, lastTickets, "the bulk actions walk started before the tickets walk ended")
+	require.Zero(t, perTicket, "no ticket's actions read by themselves")
+	require.EqualValues(t, 0, scalar(t, e, `SELECT count(*) FROM halosync.action_queue`))
+}
+
+// TestBulkActionsWalkBesideTicketsListingNothing: a bulk listing that answers no rows at all, on a first
+// sync where nothing told it actions exist before it started (no recent ticket, an empty mirror), is found
+// out once the tickets walk beside it has queued tickets with actions: those are read one by one, the
+// listing is not used again, and the mirror is exact.
+func TestBulkActionsWalkBesideTicketsListingNothing(t *testing.T) {
+	t.Parallel()
+	// Halo's clock years after the generated history: no ticket is in the recent window.
+	later := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	fake := halofake.New(halofake.Options{BulkActions: true, Seed: 25, Now: func() time.Time { return later }})
+	fake.Generate(tiny)
+	fake.SetFault(halofake.Faults{BulkActions: halofake.BulkEmpty})
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	e := newEnvFor(t, fake, base, testdb.New(t))
+	e.cycle(t, false)
+	require.Equal(t, false, scalar(t, e, `SELECT bulk_actions FROM halosync.entity_state WHERE entity = 'actions'`))
+	fake.SetFault(halofake.Faults{})
+	requireMirror(t, e)
+}

@@ -230,6 +230,14 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 	if pr.run.ID, err = p.Store.StartRun(ctx, name, mode); err != nil {
 		return nil, fmt.Errorf("pull %s: start run: %w", name, err)
 	}
+	var actions *actionsPull
+	if name == entity.Tickets.Name {
+		// A bulk actions walk runs beside the tickets walk (tickets.go).
+		if actions, err = p.startActions(ctx, full || pr.fullWalk, true); err != nil {
+			_ = p.finish(context.WithoutCancel(ctx), pr, err)
+			return append(runs, pr.run), fmt.Errorf("pull %s: %w", name, err)
+		}
+	}
 	ctx, pr.counter = halo.WithRequestCounter(ctx)
 
 	err = p.pull(ctx, pr)
@@ -248,11 +256,15 @@ func (p *Puller) Pull(ctx context.Context, name string, full bool) ([]*store.Run
 	}
 	runs = append(runs, pr.run)
 	if err != nil {
+		if actions != nil {
+			ar, _ := p.finishActions(actions, err)
+			runs = append(runs, ar)
+		}
 		p.analyze(ctx, runs) // also after a failed run: what it stored is there to plan for
 		return runs, fmt.Errorf("pull %s: %w", name, err)
 	}
 	if name == entity.Tickets.Name {
-		return p.ticketChildren(ctx, runs, full || pr.fullWalk)
+		return p.ticketChildren(ctx, runs, full || pr.fullWalk, actions)
 	}
 	p.analyze(ctx, runs)
 	return runs, nil
