@@ -152,6 +152,9 @@ func (p *Puller) startActions(ctx context.Context, full, beside bool) (*actionsP
 // batch; the next full pull resumes it) and nothing else is read.
 func (p *Puller) finishActions(ap *actionsPull, ticketsErr error) (*store.Run, error) {
 	ar, ctx := ap.ar, ap.ctx
+	if ap.stop != nil {
+		defer ap.stop(nil) // the bulk walk has ended by then
+	}
 	var err error
 	if ticketsErr != nil {
 		err = fmt.Errorf("stopped with the tickets pull: %w", ticketsErr)

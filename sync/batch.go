@@ -1,7 +1,13 @@
 package sync
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
 	"github.com/halosync/halosync/halo"
+	"github.com/halosync/halosync/internal/entity"
 	"github.com/halosync/halosync/store"
 )
 
@@ -76,4 +82,67 @@ func (b *pageBatch) reset() {
 	b.tickets = b.tickets[:0]
 	b.pages = b.pages[:0]
 	clear(b.keys)
+}
+
+// storeBatch stores the gathered pages of a walk in one transaction: the
+// action queue entries of its tickets, the rows, and the rejects. It then
+// reports progress for each of its pages and empties the batch.
+func (p *Puller) storeBatch(ctx context.Context, pr *pullRun, pb *pageBatch) error {
+	if pb.empty() {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, p.Store.Pool, func(tx pgx.Tx) error {
+		if pr.spec.Name == entity.Tickets.Name {
+			if err := p.queueActions(ctx, tx, pb.tickets); err != nil {
+				return err
+			}
+		}
+		res, err := p.Store.Upsert(ctx, tx, pb.table, pb.rows)
+		if err != nil {
+			return err
+		}
+		if err := p.storeNested(ctx, tx, pr, pb.rows); err != nil {
+			return err
+		}
+		pr.run.Inserted += int64(res.Inserted)
+		pr.run.Updated += int64(res.Updated)
+		pr.run.Unchanged += int64(res.Unchanged)
+		if err := p.reject(ctx, tx, pr, pb.bad, res.Rejected); err != nil {
+			return err
+		}
+		return p.saveWalk(ctx, tx, pr, pb.pages[len(pb.pages)-1])
+	})
+	if err != nil {
+		return fmt.Errorf("store page: %w", err)
+	}
+	pr.walkSaved()
+	for _, m := range pb.pages {
+		p.progressAt(pr, m)
+	}
+	pb.reset()
+	return nil
+}
+
+// reject records the rows that could not be decoded or stored.
+func (p *Puller) reject(ctx context.Context, q store.Querier, pr *pullRun, bad []halo.BadRow, rejected []store.RejectedRow) error {
+	for _, b := range bad {
+		key := b.Key
+		if key == "" {
+			key = "?"
+		}
+		if err := p.Store.Reject(ctx, q, pr.spec.Name, key, b.Raw, b.Err.Error()); err != nil {
+			return err
+		}
+		pr.run.Rejected++
+		p.logger().Warn("record rejected", "entity", pr.spec.Name, "key", key, "reason", b.Err.Error())
+	}
+	for _, r := range rejected {
+		key := entity.KeyString(r.Row.Keys)
+		if err := p.Store.Reject(ctx, q, pr.spec.Name, key, r.Row.Raw, r.Reason); err != nil {
+			return err
+		}
+		pr.run.Rejected++
+		p.logger().Warn("record rejected", "entity", pr.spec.Name, "key", key, "reason", r.Reason)
+	}
+	return nil
 }
